@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { z } from 'zod';
+import type { SourceProblem } from '../config/errors.js';
+import { checkDesiredState, type ParsedDesiredState, type ParsedFile } from './check-desired-state.js';
+import { ApprovalsFile, FleetFile, RoleFile, UserFile } from './schema.js';
+import type { DesiredState, Role, User } from './types.js';
+import { YamlFile } from './yaml-file.js';
+
+export type LoadDesiredStateResult =
+  | { ok: true; desired: DesiredState; files: string[] }
+  | { ok: false; problems: SourceProblem[] };
+
+export interface LoadOptions {
+  /** Problems name files relative to this folder. */
+  cwd?: string;
+}
+
+/** What `approvals.yaml` holds when a desired-state folder has none: no flows, no channels. */
+const NO_APPROVALS: ApprovalsFile = { flows: [], channels: {} };
+
+/**
+ * Reads a desired-state folder (`fleet.yaml`, `approvals.yaml`, `roles/*.yaml`, `users/*.yaml`),
+ * applies the defaults of DESIGN.md and checks it whole. Returns every problem at once, sorted by
+ * file and position, or the desired state.
+ */
+export async function loadDesiredState(dir: string, options: LoadOptions = {}): Promise<LoadDesiredStateResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const show = (relative: string) => path.relative(cwd, path.join(dir, relative)) || '.';
+
+  const folder = await stat(dir).catch(() => undefined);
+  if (!folder?.isDirectory()) {
+    return { ok: false, problems: [{ file: show('.'), line: 0, col: 0, message: 'is not a folder: point --dir at the desired-state folder (the one holding fleet.yaml)' }] };
+  }
+
+  const problems: SourceProblem[] = [];
+  const sources: { relative: string; text: string }[] = [];
+  const read = async (relative: string): Promise<string | undefined> => {
+    const text = await readFile(path.join(dir, relative), 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (text !== undefined) sources.push({ relative, text });
+    return text;
+  };
+  const parse = <S extends z.ZodType>(relative: string, text: string, schema: S): ParsedFile<z.output<S>> | undefined => {
+    const parsed = YamlFile.parse(show(relative), text);
+    if ('problems' in parsed) {
+      problems.push(...parsed.problems);
+      return undefined;
+    }
+    const result = schema.safeParse(parsed.value, { reportInput: true });
+    if (!result.success) {
+      problems.push(...parsed.file.schemaProblems(result.error, schema));
+      return undefined;
+    }
+    return { file: parsed.file, stem: path.basename(relative, '.yaml'), data: result.data };
+  };
+
+  const state: ParsedDesiredState = { roles: [], users: [] };
+  const fleetText = await read('fleet.yaml');
+  if (fleetText === undefined) {
+    problems.push({ file: show('fleet.yaml'), line: 0, col: 0, message: 'is missing: a desired-state folder needs fleet.yaml (region, hostgroups, policy)' });
+  } else {
+    state.fleet = parse('fleet.yaml', fleetText, FleetFile);
+  }
+  const approvalsText = await read('approvals.yaml');
+  if (approvalsText !== undefined) state.approvals = parse('approvals.yaml', approvalsText, ApprovalsFile);
+
+  for (const [folderName, schema, into] of [
+    ['roles', RoleFile, state.roles],
+    ['users', UserFile, state.users],
+  ] as const) {
+    for (const name of await listYaml(dir, folderName, show, problems)) {
+      const relative = `${folderName}/${name}`;
+      const text = await read(relative);
+      const parsed = text === undefined ? undefined : parse(relative, text, schema);
+      if (parsed) (into as ParsedFile<unknown>[]).push(parsed);
+    }
+  }
+
+  problems.push(...checkDesiredState(state));
+  if (problems.length > 0 || !state.fleet) return { ok: false, problems: sortProblems(problems) };
+
+  const roles = new Map<string, Role>(
+    state.roles.map(({ stem, data }) => [
+      stem,
+      {
+        name: stem,
+        ...(data.description !== undefined ? { description: data.description } : {}),
+        hostgroups: data.hostgroups,
+        groups: data.groups.map((group) => (typeof group === 'string' ? { name: group } : group)),
+        sudo: data.sudo,
+      },
+    ]),
+  );
+  const users: User[] = state.users
+    .map(({ data }) => ({ ...data, roles: data.roles.map((grant) => (typeof grant === 'string' ? { role: grant } : grant)) }))
+    .sort((a, b) => compareStrings(a.empId, b.empId));
+
+  return {
+    ok: true,
+    desired: {
+      fleet: state.fleet.data,
+      roles,
+      users,
+      approvals: state.approvals?.data ?? NO_APPROVALS,
+      revision: hashSources(sources),
+    },
+    files: sources.map((source) => source.relative).sort(compareStrings),
+  };
+}
+
+/** The `.yaml` files of a sub-folder, sorted; `.yml` files are reported rather than silently skipped. */
+async function listYaml(dir: string, folderName: string, show: (relative: string) => string, problems: SourceProblem[]): Promise<string[]> {
+  const entries = await readdir(path.join(dir, folderName), { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  const names: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    if (entry.name.endsWith('.yaml')) names.push(entry.name);
+    else if (entry.name.endsWith('.yml')) {
+      problems.push({ file: show(`${folderName}/${entry.name}`), line: 0, col: 0, message: 'rollcall reads only .yaml files: rename it to .yaml' });
+    }
+  }
+  return names.sort(compareStrings);
+}
+
+/** `sha256:` over the sorted paths and contents: the revision of a tree that is not a clean commit. */
+function hashSources(sources: readonly { relative: string; text: string }[]): string {
+  const hash = createHash('sha256');
+  for (const { relative, text } of [...sources].sort((a, b) => compareStrings(a.relative, b.relative))) {
+    hash.update(relative).update('\0').update(text).update('\0');
+  }
+  return `sha256:${hash.digest('hex')}`;
+}
+
+function sortProblems(problems: SourceProblem[]): SourceProblem[] {
+  return [...problems].sort((a, b) => compareStrings(a.file, b.file) || a.line - b.line || a.col - b.col || compareStrings(a.message, b.message));
+}
+
+/** Code-unit order, the same on every machine and locale (localeCompare is not). */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,201 @@
+import { createHash } from 'node:crypto';
+
+/** One authorized_keys line, taken apart. */
+export interface SshKey {
+  /** The options field (`from="10.0.0.0/8",no-pty`), absent when the line has none. */
+  options?: string;
+  type: string;
+  /** The base64 key blob. */
+  blob: string;
+  comment?: string;
+}
+
+export type ParseSshKeyResult = { ok: true; key: SshKey } | { ok: false; error: string };
+
+/** Key types OpenSSH accepts in authorized_keys (DSA is disabled in OpenSSH 9.8 and later). */
+const KEY_TYPES: ReadonlySet<string> = new Set([
+  'ssh-ed25519',
+  'ssh-rsa',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'sk-ssh-ed25519@openssh.com',
+  'sk-ecdsa-sha2-nistp256@openssh.com',
+]);
+
+/** Options documented in sshd(8) AUTHORIZED_KEYS FILE FORMAT; those taking a value end in `=`. */
+const KEY_OPTIONS: ReadonlySet<string> = new Set([
+  'agent-forwarding', 'cert-authority', 'command=', 'environment=', 'expiry-time=', 'from=',
+  'no-agent-forwarding', 'no-port-forwarding', 'no-pty', 'no-user-rc', 'no-x11-forwarding',
+  'permitlisten=', 'permitopen=', 'port-forwarding', 'principals=', 'pty', 'no-touch-required',
+  'verify-required', 'restrict', 'tunnel=', 'user-rc', 'x11-forwarding',
+]);
+
+const MIN_RSA_BITS = 2048;
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/**
+ * Parses one authorized_keys line: `[options] type base64-blob [comment]`. The blob must decode to
+ * a key of the named type (a pasted key cut short, or a private key, fails here rather than on the
+ * host). Never throws.
+ */
+export function parseSshKey(line: string): ParseSshKeyResult {
+  if (CONTROL_CHARACTER.test(line)) {
+    return { ok: false, error: 'must be one line without control characters' };
+  }
+  const text = line.trim();
+  if (text === '') return { ok: false, error: 'is empty' };
+  if (text.startsWith('-----BEGIN')) {
+    return { ok: false, error: 'looks like a private key or PEM file: paste the public key (the .pub file) instead' };
+  }
+
+  let rest = text;
+  let options: string | undefined;
+  const firstWord = firstToken(rest);
+  if (!KEY_TYPES.has(firstWord)) {
+    const parsed = splitOptions(rest);
+    if (!parsed.ok) return parsed;
+    options = parsed.options;
+    rest = parsed.rest;
+  }
+
+  const [type = '', blob = '', ...commentWords] = rest.split(/[ \t]+/);
+  if (!KEY_TYPES.has(type)) {
+    return { ok: false, error: `unknown key type "${type}" (expected one of ${[...KEY_TYPES].join(', ')})` };
+  }
+  const blobError = checkBlob(type, blob);
+  if (blobError) return { ok: false, error: blobError };
+  const comment = commentWords.join(' ');
+  return { ok: true, key: { ...(options ? { options } : {}), type, blob, ...(comment ? { comment } : {}) } };
+}
+
+/** White space trimmed and folded to one space: the form both the planner and the agent hash. */
+export function normalizeKeyLine(line: string): string {
+  return line.trim().replace(/[ \t]+/g, ' ');
+}
+
+/** `sha256:<hex>` of the normalized line: what the agent reports instead of the line itself. */
+export function keyFingerprint(line: string): string {
+  return `sha256:${createHash('sha256').update(normalizeKeyLine(line)).digest('hex')}`;
+}
+
+export function isKeyFingerprint(entry: string): boolean {
+  return /^sha256:[0-9a-f]{64}$/.test(entry);
+}
+
+function firstToken(text: string): string {
+  const match = /^[^ \t]*/.exec(text);
+  return match ? match[0] : '';
+}
+
+/** Options end at the first blank outside double quotes; `\"` inside quotes does not close them. */
+function splitOptions(text: string): { ok: true; options: string; rest: string } | { ok: false; error: string } {
+  let inQuotes = false;
+  let end = -1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inQuotes && ch === '\\' && text[i + 1] === '"') {
+      i++;
+    } else if (ch === '"') {
+      inQuotes = !inQuotes;
+    } else if (!inQuotes && (ch === ' ' || ch === '\t')) {
+      end = i;
+      break;
+    }
+  }
+  if (inQuotes) return { ok: false, error: 'has an unclosed double quote in its options' };
+  if (end < 0) return { ok: false, error: 'has no key after its options (expected "[options] type base64 [comment]")' };
+  const options = text.slice(0, end);
+  for (const option of splitOnUnquotedCommas(options)) {
+    const name = option.toLowerCase().replace(/=.*$/s, '=');
+    if (!KEY_OPTIONS.has(name)) {
+      const hint = KEY_OPTIONS.has(`${name}=`) ? ` (it takes a value: ${name}="…")` : '';
+      return { ok: false, error: `has an unknown option "${option.replace(/=.*$/s, '')}"${hint}` };
+    }
+  }
+  return { ok: true, options, rest: text.slice(end).trimStart() };
+}
+
+function splitOnUnquotedCommas(options: string): string[] {
+  const parts: string[] = [];
+  let inQuotes = false;
+  let start = 0;
+  for (let i = 0; i < options.length; i++) {
+    const ch = options[i];
+    if (inQuotes && ch === '\\' && options[i + 1] === '"') i++;
+    else if (ch === '"') inQuotes = !inQuotes;
+    else if (ch === ',' && !inQuotes) {
+      parts.push(options.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(options.slice(start));
+  return parts;
+}
+
+/** Reads the SSH wire format (RFC 4251 `string`s) of the blob and checks it against the type. */
+function checkBlob(type: string, blob: string): string | undefined {
+  if (blob === '') return 'has no key data after its type';
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) return 'key data is not base64';
+  const bytes = Buffer.from(blob, 'base64');
+  if (bytes.toString('base64') !== blob) return 'key data is not valid base64 (was it cut short?)';
+
+  const reader = new WireReader(bytes);
+  const innerType = reader.string()?.toString('latin1');
+  if (innerType !== type) {
+    return innerType === undefined
+      ? 'key data is cut short'
+      : `key data is a ${innerType} key but the line says ${type}`;
+  }
+  switch (type) {
+    case 'ssh-ed25519':
+    case 'sk-ssh-ed25519@openssh.com': {
+      const publicKey = reader.string();
+      if (publicKey?.length !== 32) return 'key data is not a complete ed25519 key';
+      if (type.startsWith('sk-') && reader.string() === undefined) return 'key data lacks its application';
+      break;
+    }
+    case 'ssh-rsa': {
+      const exponent = reader.string();
+      const modulus = reader.string();
+      if (!exponent || !modulus) return 'key data is not a complete RSA key';
+      const bits = modulusBits(modulus);
+      if (bits < MIN_RSA_BITS) return `RSA key has ${bits} bits; use at least ${MIN_RSA_BITS} (or an ed25519 key)`;
+      break;
+    }
+    default: {
+      const curve = reader.string()?.toString('latin1');
+      const point = reader.string();
+      const expected = type.replace(/^(sk-)?ecdsa-sha2-/, '').replace(/@openssh\.com$/, '');
+      if (curve !== expected || !point) return 'key data is not a complete ECDSA key';
+      if (type.startsWith('sk-') && reader.string() === undefined) return 'key data lacks its application';
+    }
+  }
+  if (!reader.done()) return 'key data has bytes after the key (two keys pasted together?)';
+  return undefined;
+}
+
+function modulusBits(modulus: Buffer): number {
+  let i = 0;
+  while (i < modulus.length && modulus[i] === 0) i++;
+  if (i === modulus.length) return 0;
+  return (modulus.length - i - 1) * 8 + (32 - Math.clz32(modulus[i]!));
+}
+
+class WireReader {
+  private offset = 0;
+  constructor(private readonly bytes: Buffer) {}
+
+  string(): Buffer | undefined {
+    if (this.offset + 4 > this.bytes.length) return undefined;
+    const length = this.bytes.readUInt32BE(this.offset);
+    if (this.offset + 4 + length > this.bytes.length) return undefined;
+    const value = this.bytes.subarray(this.offset + 4, this.offset + 4 + length);
+    this.offset += 4 + length;
+    return value;
+  }
+
+  done(): boolean {
+    return this.offset === this.bytes.length;
+  }
+}
