@@ -3,6 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { SourceProblem } from '../config/errors.js';
+import { compareStrings } from './compare-strings.js';
 import { checkDesiredState, type ParsedDesiredState, type ParsedFile } from './check-desired-state.js';
 import { ApprovalsFile, FleetFile, RoleFile, UserFile } from './schema.js';
 import type { DesiredState, Role, User } from './types.js';
@@ -140,9 +141,4 @@ function hashSources(sources: readonly { relative: string; text: string }[]): st
 
 function sortProblems(problems: SourceProblem[]): SourceProblem[] {
   return [...problems].sort((a, b) => compareStrings(a.file, b.file) || a.line - b.line || a.col - b.col || compareStrings(a.message, b.message));
-}
-
-/** Code-unit order, the same on every machine and locale (localeCompare is not). */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
