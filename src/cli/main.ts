@@ -1,0 +1,100 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { RollcallError } from '../config/errors.js';
+import { planCommand } from './commands/plan.js';
+import { schemaCommand } from './commands/schema.js';
+import { validateCommand } from './commands/validate.js';
+import { EXIT } from './exit-codes.js';
+import { processIo, type CliIo } from './io.js';
+
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, unknown>, positionals: string[], io: CliIo): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  validate: {
+    summary: 'check the desired-state files; every problem at once as file:line:col: message',
+    usage: 'rollcall validate [--dir D] [--json]',
+    options: { dir: { type: 'string' }, json: { type: 'boolean' } },
+    run: (values, _positionals, io) => validateCommand({ dir: dirOption(values, io), json: Boolean(values.json) }, io),
+  },
+  plan: {
+    summary: 'show what would change on which instance, like terraform plan',
+    usage: 'rollcall plan [--dir D] [--observed F] [--json] [--detailed-exitcode]',
+    options: {
+      dir: { type: 'string' },
+      observed: { type: 'string' },
+      json: { type: 'boolean' },
+      'detailed-exitcode': { type: 'boolean' },
+    },
+    run: (values, _positionals, io) =>
+      planCommand(
+        {
+          dir: dirOption(values, io),
+          observed: stringOption(values.observed, io.env.ROLLCALL_OBSERVED),
+          json: Boolean(values.json),
+          detailedExitcode: Boolean(values['detailed-exitcode']),
+        },
+        io,
+      ),
+  },
+  schema: {
+    summary: 'write the JSON Schemas of the desired-state files (for editors)',
+    usage: 'rollcall schema [--out DIR]',
+    options: { out: { type: 'string' } },
+    run: (values, _positionals, io) => schemaCommand({ out: stringOption(values.out) }, io),
+  },
+};
+
+/** Runs `rollcall <argv>` and returns the exit code; never calls process.exit, so tests run it in-process. */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(helpText());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`rollcall: unknown command "${name}"\n\n${helpText()}`);
+    return EXIT.usage;
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...rest], options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.stderr.write(`rollcall ${name}: ${(error as Error).message}\nusage: ${command.usage}\n`);
+    return EXIT.usage;
+  }
+  if (parsed.values.help) {
+    io.stdout.write(`${command.summary}\n\nusage: ${command.usage}\n`);
+    return EXIT.ok;
+  }
+  try {
+    return await command.run(parsed.values, parsed.positionals, io);
+  } catch (error) {
+    if (error instanceof RollcallError) {
+      io.stderr.write(`rollcall ${name}: ${error.message}${error.cause ? ` (${String((error.cause as Error).message ?? error.cause)})` : ''}\n`);
+      return EXIT.failed;
+    }
+    throw error;
+  }
+}
+
+function helpText(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`);
+  return `rollcall: keeps Linux accounts on ECS instances equal to a git repository of users and roles\n\nusage: rollcall <command> [options]\n\n${lines.join('\n')}\n\nEvery option can also be set as ROLLCALL_<OPTION> in the environment (--dir is ROLLCALL_DIR).\n`;
+}
+
+function dirOption(values: Record<string, unknown>, io: CliIo): string {
+  return stringOption(values.dir, io.env.ROLLCALL_DIR) ?? 'desired-state';
+}
+
+/** A flag wins over its environment variable. */
+function stringOption(flag: unknown, env?: string): string | undefined {
+  if (typeof flag === 'string') return flag;
+  return env === undefined || env === '' ? undefined : env;
+}

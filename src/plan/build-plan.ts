@@ -1,0 +1,253 @@
+import { compareStrings } from '../desired/compare-strings.js';
+import { FIRST_REGULAR_ID, isProtectedAccount } from '../desired/linux-names.js';
+import { isKeyFingerprint, keyFingerprint } from '../desired/ssh-key.js';
+import type { DesiredState, User } from '../desired/types.js';
+import { DesiredResolver, inHostgroup, type DesiredOnInstance } from './desired-on-instance.js';
+import { checkDeletionGuard } from './deletion-guard.js';
+import { localDate } from './local-date.js';
+import type { ObservedInstance, ObservedState, ObservedUser } from './observed-state.js';
+import {
+  LOCKED_EXPIRES,
+  type Plan,
+  type PlanAction,
+  type PlanEntry,
+  type PlanPolicy,
+  type PlanProblem,
+  type UserAttributes,
+  type UserChanges,
+} from './types.js';
+
+/**
+ * Plans what must change on each observed instance so that it matches the desired state. Pure: no
+ * I/O, no clock (`today` is an argument), no logger; the same inputs give the same plan, byte for
+ * byte once serialized.
+ *
+ * Only what the snapshot says rollcall created (`managed`) is updated, locked or deleted; root,
+ * uid < 1000 and unmanaged accounts are never touched, and an instance in no hostgroup is left alone.
+ */
+export function plan(desired: DesiredState, observed: ObservedState, policy: PlanPolicy, today: Date): Plan {
+  const day = localDate(today, policy.timezone);
+  const resolver = new DesiredResolver(desired, day);
+  const keys = new KeyFingerprints();
+  const hostgroupNames = Object.keys(desired.fleet.hostgroups).sort(compareStrings);
+  const instances: Record<string, PlanEntry[]> = {};
+  const errors: PlanProblem[] = [];
+  const warnings: PlanProblem[] = [];
+
+  for (const name of hostgroupNames) {
+    for (const id of desired.fleet.hostgroups[name]!.instanceIds ?? []) {
+      if (!Object.hasOwn(observed.instances, id)) {
+        warnings.push({ instance: id, message: `is listed in hostgroups.${name}, but the fleet did not report it (released, stopped, or in another region?): nothing is planned for it` });
+      }
+    }
+  }
+
+  for (const id of Object.keys(observed.instances).sort(compareStrings)) {
+    const instance = observed.instances[id]!;
+    const memberOf = hostgroupNames.filter((name) => inHostgroup(desired.fleet.hostgroups[name]!, id, instance.tags));
+    if (memberOf.length === 0) {
+      warnings.push({ instance: id, message: 'is in no hostgroup, so nothing on it is changed (if it lost a tag by mistake, tag it again)' });
+      continue;
+    }
+    const planner = new InstancePlanner(id, instance, resolver.resolve(memberOf), policy, day, keys, errors);
+    const entries = planner.plan();
+    if (entries.length > 0) instances[id] = entries;
+  }
+
+  const guard = checkDeletionGuard(instances, policy);
+  return {
+    revision: desired.revision,
+    summary: summarize(instances),
+    instances,
+    errors: [...(guard ? [guard] : []), ...errors],
+    warnings,
+  };
+}
+
+const KIND_ORDER = { group: 0, sudoers: 1, user: 2 } as const;
+
+class InstancePlanner {
+  private readonly entries: PlanEntry[] = [];
+  private readonly usersByLogin: Map<string, ObservedUser>;
+  private readonly groupsByName: Map<string, ObservedInstance['groups'][number]>;
+  /** Every gid in use, groups' and private groups', with its owner's name. */
+  private readonly gidOwners = new Map<number, string>();
+  private readonly uidOwners = new Map<number, ObservedUser>();
+
+  constructor(
+    private readonly id: string,
+    private readonly instance: ObservedInstance,
+    private readonly wanted: DesiredOnInstance,
+    private readonly policy: PlanPolicy,
+    private readonly today: string,
+    private readonly keys: KeyFingerprints,
+    private readonly errors: PlanProblem[],
+  ) {
+    this.usersByLogin = new Map(instance.users.map((user) => [user.login, user]));
+    this.groupsByName = new Map(instance.groups.map((group) => [group.name, group]));
+    for (const group of instance.groups) this.gidOwners.set(group.gid, `group ${group.name}`);
+    for (const user of instance.users) {
+      this.uidOwners.set(user.uid, user);
+      if (user.gid !== undefined && !this.gidOwners.has(user.gid)) this.gidOwners.set(user.gid, `the private group of ${user.login}`);
+    }
+  }
+
+  plan(): PlanEntry[] {
+    this.planGroups();
+    this.planSudoers();
+    this.planUsers();
+    this.planOffboarding();
+    return this.entries.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || compareStrings(a.name, b.name));
+  }
+
+  private problem(message: string): void {
+    this.errors.push({ instance: this.id, message });
+  }
+
+  private planGroups(): void {
+    for (const [name, { gid, role }] of [...this.wanted.groups].sort(([a], [b]) => compareStrings(a, b))) {
+      const seen = this.groupsByName.get(name);
+      if (gid === undefined) {
+        if (!seen) this.problem(`group ${name} (role ${role}) does not exist here: install what provides it, or give it a gid in roles/${role}.yaml so that rollcall creates it`);
+        continue;
+      }
+      if (seen?.gid === gid) continue;
+      if (seen && !seen.managed) {
+        this.problem(`group ${name} exists here with gid ${seen.gid} and rollcall did not create it, but roles/${role}.yaml wants gid ${gid}: drop the gid there to use the host's group, or make it ${seen.gid}`);
+        continue;
+      }
+      const owner = this.gidOwners.get(gid);
+      if (owner && owner !== `group ${name}`) {
+        this.problem(`gid ${gid} of group ${name} (roles/${role}.yaml) is already used here by ${owner}`);
+        continue;
+      }
+      if (seen) this.entries.push({ action: 'update', kind: 'group', name, changes: { gid: { before: seen.gid, after: gid } } });
+      else this.entries.push({ action: 'create', kind: 'group', name, after: { gid } });
+    }
+    for (const group of this.instance.groups) {
+      if (group.managed && group.gid >= FIRST_REGULAR_ID && !this.wanted.groups.has(group.name)) {
+        this.entries.push({ action: 'delete', kind: 'group', name: group.name });
+      }
+    }
+  }
+
+  private planSudoers(): void {
+    for (const [name, content] of this.wanted.sudoers) {
+      const seen = this.instance.sudoers[name];
+      if (seen === undefined) this.entries.push({ action: 'create', kind: 'sudoers', name, after: { content } });
+      else if (seen !== content) this.entries.push({ action: 'update', kind: 'sudoers', name, changes: { content: { before: seen, after: content } } });
+    }
+    for (const name of Object.keys(this.instance.sudoers)) {
+      // Only rollcall's own files are reported; the prefix check keeps that true whatever the snapshot says.
+      if (name.startsWith('rollcall-') && !this.wanted.sudoers.has(name)) this.entries.push({ action: 'delete', kind: 'sudoers', name });
+    }
+  }
+
+  private planUsers(): void {
+    for (const [login, { user, groups }] of this.wanted.users) {
+      const after: UserAttributes = {
+        uid: user.uid,
+        gid: user.uid,
+        name: user.name,
+        home: `/home/${login}`,
+        shell: user.shell,
+        groups,
+        sshKeys: user.sshKeys,
+        locked: false,
+        expires: user.expires ?? null,
+      };
+      const seen = this.usersByLogin.get(login);
+      const holder = this.uidOwners.get(user.uid);
+      if (holder && holder.login !== login) {
+        this.problem(`uid ${user.uid} of ${login} (users/${user.empId}.yaml) is already used here by ${holder.managed ? "rollcall's" : 'the'} account ${holder.login}`);
+        continue;
+      }
+      if (!seen) {
+        const gidOwner = this.gidOwners.get(user.uid);
+        if (gidOwner) {
+          this.problem(`${login} (users/${user.empId}.yaml) needs gid ${user.uid} for its private group, but ${gidOwner} has it here`);
+        } else if (this.groupsByName.has(login)) {
+          this.problem(`a group named ${login} already exists here; rollcall gives each user a private group of its login: remove that group or choose another login in users/${user.empId}.yaml`);
+        } else {
+          this.entries.push({ action: 'create', kind: 'user', name: login, after });
+        }
+        continue;
+      }
+      if (isProtectedAccount(seen.login, seen.uid)) {
+        this.problem(`${login} is a system account here (uid ${seen.uid}); rollcall never changes it: choose another login in users/${user.empId}.yaml`);
+        continue;
+      }
+      if (!seen.managed && !user.adopt) {
+        this.problem(`an account ${login} (uid ${seen.uid}) already exists here and rollcall did not create it: set adopt: true in users/${user.empId}.yaml to take it over, or choose another login`);
+        continue;
+      }
+      const changes = this.diffUser(seen, after, user);
+      if (!seen.managed) this.entries.push({ action: 'update', kind: 'user', name: login, changes, adopt: true, after });
+      else if (Object.keys(changes).length > 0) this.entries.push({ action: 'update', kind: 'user', name: login, changes });
+    }
+  }
+
+  /** Managed accounts that no longer belong here: locked or deleted by policy.offboard. */
+  private planOffboarding(): void {
+    for (const seen of this.instance.users) {
+      if (!seen.managed || isProtectedAccount(seen.login, seen.uid) || this.wanted.users.has(seen.login)) continue;
+      if (this.policy.offboard === 'delete') {
+        this.entries.push({ action: 'delete', kind: 'user', name: seen.login });
+        continue;
+      }
+      const changes: UserChanges = {};
+      if (seen.groups && seen.groups.length > 0) changes.groups = { before: sorted(seen.groups), after: [] };
+      if (seen.sshKeys && seen.sshKeys.length > 0) changes.sshKeys = { before: sorted(seen.sshKeys), after: [] };
+      if (seen.locked !== true) changes.locked = { before: seen.locked ?? false, after: true };
+      if (seen.expires == null || seen.expires >= this.today) changes.expires = { before: seen.expires ?? null, after: LOCKED_EXPIRES };
+      if (Object.keys(changes).length > 0) this.entries.push({ action: 'lock', kind: 'user', name: seen.login, changes });
+    }
+  }
+
+  /** The attributes the snapshot reports that differ from `after`, in a fixed order. */
+  private diffUser(seen: ObservedUser, after: UserAttributes, user: User): UserChanges {
+    const changes: UserChanges = {};
+    const scalar = <K extends 'uid' | 'gid' | 'name' | 'home' | 'shell' | 'locked' | 'expires'>(field: K) => {
+      const before = seen[field];
+      if (before !== undefined && before !== after[field]) (changes as Record<string, unknown>)[field] = { before, after: after[field] };
+    };
+    scalar('uid');
+    scalar('gid');
+    scalar('name');
+    scalar('home');
+    scalar('shell');
+    if (seen.groups && !sameStrings(sorted(seen.groups), after.groups)) changes.groups = { before: sorted(seen.groups), after: after.groups };
+    if (seen.sshKeys && !this.keys.sameKeys(seen.sshKeys, user)) changes.sshKeys = { before: sorted(seen.sshKeys), after: after.sshKeys };
+    scalar('locked');
+    scalar('expires');
+    return changes;
+  }
+}
+
+/** Desired keys' fingerprints, computed once per user however many instances it is on. */
+class KeyFingerprints {
+  private readonly byUser = new Map<User, Set<string>>();
+
+  sameKeys(observed: readonly string[], user: User): boolean {
+    let wanted = this.byUser.get(user);
+    if (!wanted) this.byUser.set(user, (wanted = new Set(user.sshKeys.map(keyFingerprint))));
+    const seen = new Set(observed.map((entry) => (isKeyFingerprint(entry) ? entry : keyFingerprint(entry))));
+    if (seen.size !== wanted.size) return false;
+    for (const fingerprint of seen) if (!wanted.has(fingerprint)) return false;
+    return true;
+  }
+}
+
+function summarize(instances: Record<string, PlanEntry[]>): Record<PlanAction, number> {
+  const summary: Record<PlanAction, number> = { create: 0, update: 0, lock: 0, delete: 0 };
+  for (const entries of Object.values(instances)) for (const entry of entries) summary[entry.action]++;
+  return summary;
+}
+
+function sorted(values: readonly string[]): string[] {
+  return [...values].sort(compareStrings);
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
+}
