@@ -79,8 +79,11 @@ export function keyFingerprint(line: string): string {
   return `sha256:${createHash('sha256').update(normalizeKeyLine(line)).digest('hex')}`;
 }
 
+const FINGERPRINT = /^sha256:[0-9a-f]{64}$/;
+
 export function isKeyFingerprint(entry: string): boolean {
-  return /^sha256:[0-9a-f]{64}$/.test(entry);
+  // The length and prefix test first: this runs once per key per account in a fleet-wide plan.
+  return entry.length === 71 && entry.startsWith('sha256:') && FINGERPRINT.test(entry);
 }
 
 function firstToken(text: string): string {

@@ -2,7 +2,7 @@ import { compareStrings } from '../desired/compare-strings.js';
 import { FIRST_REGULAR_ID, isProtectedAccount } from '../desired/linux-names.js';
 import { isKeyFingerprint, keyFingerprint } from '../desired/ssh-key.js';
 import type { DesiredState, User } from '../desired/types.js';
-import { DesiredResolver, inHostgroup, type DesiredOnInstance } from './desired-on-instance.js';
+import { DesiredResolver, HostgroupIndex, type DesiredOnInstance } from './desired-on-instance.js';
 import { checkDeletionGuard } from './deletion-guard.js';
 import { localDate } from './local-date.js';
 import type { ObservedInstance, ObservedState, ObservedUser } from './observed-state.js';
@@ -30,6 +30,7 @@ export function plan(desired: DesiredState, observed: ObservedState, policy: Pla
   const resolver = new DesiredResolver(desired, day);
   const keys = new KeyFingerprints();
   const hostgroupNames = Object.keys(desired.fleet.hostgroups).sort(compareStrings);
+  const hostgroups = new HostgroupIndex(desired.fleet.hostgroups);
   const instances: Record<string, PlanEntry[]> = {};
   const errors: PlanProblem[] = [];
   const warnings: PlanProblem[] = [];
@@ -44,7 +45,7 @@ export function plan(desired: DesiredState, observed: ObservedState, policy: Pla
 
   for (const id of Object.keys(observed.instances).sort(compareStrings)) {
     const instance = observed.instances[id]!;
-    const memberOf = hostgroupNames.filter((name) => inHostgroup(desired.fleet.hostgroups[name]!, id, instance.tags));
+    const memberOf = hostgroups.of(id, instance.tags);
     if (memberOf.length === 0) {
       warnings.push({ instance: id, message: 'is in no hostgroup, so nothing on it is changed (if it lost a tag by mistake, tag it again)' });
       continue;
@@ -68,11 +69,9 @@ const KIND_ORDER = { group: 0, sudoers: 1, user: 2 } as const;
 
 class InstancePlanner {
   private readonly entries: PlanEntry[] = [];
-  private readonly usersByLogin: Map<string, ObservedUser>;
-  private readonly groupsByName: Map<string, ObservedInstance['groups'][number]>;
-  /** Every gid in use, groups' and private groups', with its owner's name. */
-  private readonly gidOwners = new Map<number, string>();
-  private readonly uidOwners = new Map<number, ObservedUser>();
+  private readonly usersByLogin = new Map<string, ObservedUser>();
+  private readonly groupsByName = new Map<string, ObservedInstance['groups'][number]>();
+  private owners?: { gids: Map<number, string>; uids: Map<number, ObservedUser> };
 
   constructor(
     private readonly id: string,
@@ -83,13 +82,26 @@ class InstancePlanner {
     private readonly keys: KeyFingerprints,
     private readonly errors: PlanProblem[],
   ) {
-    this.usersByLogin = new Map(instance.users.map((user) => [user.login, user]));
-    this.groupsByName = new Map(instance.groups.map((group) => [group.name, group]));
-    for (const group of instance.groups) this.gidOwners.set(group.gid, `group ${group.name}`);
-    for (const user of instance.users) {
-      this.uidOwners.set(user.uid, user);
-      if (user.gid !== undefined && !this.gidOwners.has(user.gid)) this.gidOwners.set(user.gid, `the private group of ${user.login}`);
+    for (const user of instance.users) this.usersByLogin.set(user.login, user);
+    for (const group of instance.groups) this.groupsByName.set(group.name, group);
+  }
+
+  /**
+   * Who holds each uid and gid here. Only a change needs them (an account already at its uid holds
+   * it), so they are built on first use: most instances in a large fleet never ask.
+   */
+  private get ids(): { gids: Map<number, string>; uids: Map<number, ObservedUser> } {
+    if (!this.owners) {
+      const gids = new Map<number, string>();
+      const uids = new Map<number, ObservedUser>();
+      for (const group of this.instance.groups) gids.set(group.gid, `group ${group.name}`);
+      for (const user of this.instance.users) {
+        uids.set(user.uid, user);
+        if (user.gid !== undefined && !gids.has(user.gid)) gids.set(user.gid, `the private group of ${user.login}`);
+      }
+      this.owners = { gids, uids };
     }
+    return this.owners;
   }
 
   plan(): PlanEntry[] {
@@ -105,7 +117,7 @@ class InstancePlanner {
   }
 
   private planGroups(): void {
-    for (const [name, { gid, role }] of [...this.wanted.groups].sort(([a], [b]) => compareStrings(a, b))) {
+    for (const [name, { gid, role }] of this.wanted.groups) {
       const seen = this.groupsByName.get(name);
       if (gid === undefined) {
         if (!seen) this.problem(`group ${name} (role ${role}) does not exist here: install what provides it, or give it a gid in roles/${role}.yaml so that rollcall creates it`);
@@ -116,7 +128,7 @@ class InstancePlanner {
         this.problem(`group ${name} exists here with gid ${seen.gid} and rollcall did not create it, but roles/${role}.yaml wants gid ${gid}: drop the gid there to use the host's group, or make it ${seen.gid}`);
         continue;
       }
-      const owner = this.gidOwners.get(gid);
+      const owner = this.ids.gids.get(gid);
       if (owner && owner !== `group ${name}`) {
         this.problem(`gid ${gid} of group ${name} (roles/${role}.yaml) is already used here by ${owner}`);
         continue;
@@ -145,31 +157,26 @@ class InstancePlanner {
 
   private planUsers(): void {
     for (const [login, { user, groups }] of this.wanted.users) {
-      const after: UserAttributes = {
-        uid: user.uid,
-        gid: user.uid,
-        name: user.name,
-        home: `/home/${login}`,
-        shell: user.shell,
-        groups,
-        sshKeys: user.sshKeys,
-        locked: false,
-        expires: user.expires ?? null,
-      };
       const seen = this.usersByLogin.get(login);
-      const holder = this.uidOwners.get(user.uid);
+      if (seen && seen.managed && seen.uid === user.uid && !isProtectedAccount(seen.login, seen.uid)) {
+        // The common case in a converged fleet: compare in place, allocate only for a difference.
+        const changes = this.diffUser(seen, user, groups);
+        if (changes) this.entries.push({ action: 'update', kind: 'user', name: login, changes });
+        continue;
+      }
+      const holder = this.ids.uids.get(user.uid);
       if (holder && holder.login !== login) {
         this.problem(`uid ${user.uid} of ${login} (users/${user.empId}.yaml) is already used here by ${holder.managed ? "rollcall's" : 'the'} account ${holder.login}`);
         continue;
       }
       if (!seen) {
-        const gidOwner = this.gidOwners.get(user.uid);
+        const gidOwner = this.ids.gids.get(user.uid);
         if (gidOwner) {
           this.problem(`${login} (users/${user.empId}.yaml) needs gid ${user.uid} for its private group, but ${gidOwner} has it here`);
         } else if (this.groupsByName.has(login)) {
           this.problem(`a group named ${login} already exists here; rollcall gives each user a private group of its login: remove that group or choose another login in users/${user.empId}.yaml`);
         } else {
-          this.entries.push({ action: 'create', kind: 'user', name: login, after });
+          this.entries.push({ action: 'create', kind: 'user', name: login, after: userAttributes(user, groups) });
         }
         continue;
       }
@@ -181,8 +188,8 @@ class InstancePlanner {
         this.problem(`an account ${login} (uid ${seen.uid}) already exists here and rollcall did not create it: set adopt: true in users/${user.empId}.yaml to take it over, or choose another login`);
         continue;
       }
-      const changes = this.diffUser(seen, after, user);
-      if (!seen.managed) this.entries.push({ action: 'update', kind: 'user', name: login, changes, adopt: true, after });
+      const changes = this.diffUser(seen, user, groups) ?? {};
+      if (!seen.managed) this.entries.push({ action: 'update', kind: 'user', name: login, changes, adopt: true, after: userAttributes(user, groups) });
       else if (Object.keys(changes).length > 0) this.entries.push({ action: 'update', kind: 'user', name: login, changes });
     }
   }
@@ -204,24 +211,41 @@ class InstancePlanner {
     }
   }
 
-  /** The attributes the snapshot reports that differ from `after`, in a fixed order. */
-  private diffUser(seen: ObservedUser, after: UserAttributes, user: User): UserChanges {
-    const changes: UserChanges = {};
-    const scalar = <K extends 'uid' | 'gid' | 'name' | 'home' | 'shell' | 'locked' | 'expires'>(field: K) => {
-      const before = seen[field];
-      if (before !== undefined && before !== after[field]) (changes as Record<string, unknown>)[field] = { before, after: after[field] };
-    };
-    scalar('uid');
-    scalar('gid');
-    scalar('name');
-    scalar('home');
-    scalar('shell');
-    if (seen.groups && !sameStrings(sorted(seen.groups), after.groups)) changes.groups = { before: sorted(seen.groups), after: after.groups };
-    if (seen.sshKeys && !this.keys.sameKeys(seen.sshKeys, user)) changes.sshKeys = { before: sorted(seen.sshKeys), after: after.sshKeys };
-    scalar('locked');
-    scalar('expires');
+  /**
+   * The attributes the snapshot reports that differ from the desired ones, in a fixed order, or
+   * undefined when none does. Attributes the snapshot leaves out (an unmanaged account's) are not
+   * compared.
+   */
+  private diffUser(seen: ObservedUser, user: User, groups: readonly string[]): UserChanges | undefined {
+    let changes: UserChanges | undefined;
+    const home = `/home/${user.login}`;
+    const expires = user.expires ?? null;
+    if (seen.uid !== user.uid) (changes ??= {}).uid = { before: seen.uid, after: user.uid };
+    if (seen.gid !== undefined && seen.gid !== user.uid) (changes ??= {}).gid = { before: seen.gid, after: user.uid };
+    if (seen.name !== undefined && seen.name !== user.name) (changes ??= {}).name = { before: seen.name, after: user.name };
+    if (seen.home !== undefined && seen.home !== home) (changes ??= {}).home = { before: seen.home, after: home };
+    if (seen.shell !== undefined && seen.shell !== user.shell) (changes ??= {}).shell = { before: seen.shell, after: user.shell };
+    if (seen.groups && !sameSet(seen.groups, groups)) (changes ??= {}).groups = { before: sorted(seen.groups), after: [...groups] };
+    if (seen.sshKeys && !this.keys.sameKeys(seen.sshKeys, user)) (changes ??= {}).sshKeys = { before: sorted(seen.sshKeys), after: user.sshKeys };
+    if (seen.locked !== undefined && seen.locked) (changes ??= {}).locked = { before: true, after: false };
+    if (seen.expires !== undefined && seen.expires !== expires) (changes ??= {}).expires = { before: seen.expires, after: expires };
     return changes;
   }
+}
+
+/** Everything rollcall sets on the account of `user`, whose supplementary groups here are `groups`. */
+function userAttributes(user: User, groups: readonly string[]): UserAttributes {
+  return {
+    uid: user.uid,
+    gid: user.uid,
+    name: user.name,
+    home: `/home/${user.login}`,
+    shell: user.shell,
+    groups: [...groups],
+    sshKeys: user.sshKeys,
+    locked: false,
+    expires: user.expires ?? null,
+  };
 }
 
 /** Desired keys' fingerprints, computed once per user however many instances it is on. */
@@ -231,10 +255,13 @@ class KeyFingerprints {
   sameKeys(observed: readonly string[], user: User): boolean {
     let wanted = this.byUser.get(user);
     if (!wanted) this.byUser.set(user, (wanted = new Set(user.sshKeys.map(keyFingerprint))));
-    const seen = new Set(observed.map((entry) => (isKeyFingerprint(entry) ? entry : keyFingerprint(entry))));
-    if (seen.size !== wanted.size) return false;
-    for (const fingerprint of seen) if (!wanted.has(fingerprint)) return false;
-    return true;
+    if (observed.length !== wanted.size) return false;
+    for (const entry of observed) {
+      // A wanted fingerprint is taken as is; anything else is a whole line, or a key not wanted.
+      if (!wanted.has(entry) && (isKeyFingerprint(entry) || !wanted.has(keyFingerprint(entry)))) return false;
+    }
+    // Same length and every entry wanted: equal sets unless the snapshot lists one key twice.
+    return observed.length < 2 || new Set(observed).size === observed.length;
   }
 }
 
@@ -248,6 +275,10 @@ function sorted(values: readonly string[]): string[] {
   return [...values].sort(compareStrings);
 }
 
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((value, index) => value === b[index]);
+
+/** Does `values` (in any order, without repeats) hold exactly the sorted, distinct `wanted`? */
+function sameSet(values: readonly string[], wanted: readonly string[]): boolean {
+  if (values.length !== wanted.length) return false;
+  for (const value of values) if (!wanted.includes(value)) return false;
+  return values.length < 2 || new Set(values).size === values.length;
 }

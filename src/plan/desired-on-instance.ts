@@ -19,6 +19,40 @@ export function inHostgroup(group: Hostgroup, instanceId: string, tags: Readonly
   return wanted.length > 0 && wanted.every(([key, value]) => tags[key] === value);
 }
 
+/**
+ * Finds the hostgroups of an instance without testing every hostgroup against every instance:
+ * hostgroups are indexed by instance id and by one of their tags, and only those candidates are
+ * checked in full.
+ */
+export class HostgroupIndex {
+  private readonly byId = new Map<string, string[]>();
+  private readonly byTag = new Map<string, string[]>();
+
+  constructor(private readonly hostgroups: Readonly<Record<string, Hostgroup>>) {
+    for (const name of Object.keys(hostgroups).sort(compareStrings)) {
+      const group = hostgroups[name]!;
+      for (const id of group.instanceIds ?? []) push(this.byId, id, name);
+      const [first] = Object.entries(group.tags ?? {});
+      if (first) push(this.byTag, tagKey(first[0], first[1]), name);
+    }
+  }
+
+  /** The names of the hostgroups the instance is in, sorted. */
+  of(instanceId: string, tags: Readonly<Record<string, string>>): string[] {
+    const names = new Set(this.byId.get(instanceId));
+    for (const key in tags) {
+      for (const name of this.byTag.get(tagKey(key, tags[key]!)) ?? []) {
+        if (inHostgroup(this.hostgroups[name]!, instanceId, tags)) names.add(name);
+      }
+    }
+    return [...names].sort(compareStrings);
+  }
+}
+
+function tagKey(key: string, value: string): string {
+  return `${key}\0${value}`;
+}
+
 /** The sudoers.d file of a role: `%<first group> <rule>` per rule, under a header that says who owns it. */
 export function sudoersFile(role: Role): { name: string; content: string } | undefined {
   const group = role.groups[0];
@@ -84,9 +118,11 @@ export class DesiredResolver {
       const file = this.sudoersByRole.get(role.name);
       if (file) sudoers.set(file.name, file.content);
     }
+    // Sorted by name once here, so that every instance sharing these hostgroups iterates in order.
+    const sortedGroups = new Map([...groups].sort(([a], [b]) => compareStrings(a, b)));
     const users: DesiredOnInstance['users'] = new Map();
     for (const [user, names] of groupsOfUser) users.set(user.login, { user, groups: [...names].sort(compareStrings) });
-    return { users, groups, sudoers };
+    return { users, groups: sortedGroups, sudoers };
   }
 }
 
