@@ -11,12 +11,16 @@ import type { ApprovalsFile, FleetFile, RoleFile, UserFile } from './schema.js';
 import { parseSshKey } from './ssh-key.js';
 import type { YamlFile } from './yaml-file.js';
 
-/** A file that passed its schema, with the name it was found under (file name without `.yaml`). */
+/**
+ * A parsed file, with the name it was found under. `data` holds the top-level fields that passed
+ * their schemas: all of them for a valid file, the rest of them for a file with schema problems, so
+ * that the cross-file checks still run on what can be checked and every problem is reported at once.
+ */
 export interface ParsedFile<T> {
   file: YamlFile;
   /** The file's base name without `.yaml`: a role's name, a user's empId. */
   stem: string;
-  data: T;
+  data: Partial<T>;
 }
 
 export interface ParsedDesiredState {
@@ -29,33 +33,33 @@ export interface ParsedDesiredState {
 
 /**
  * The checks that span more than one value: names that must exist, be unique or stay clear of each
- * other, and the safety rules (privileged groups, sudo rule form, key format). Each problem points
- * at the node at fault; the files already passed their schemas.
+ * other, and the safety rules (privileged groups, uid and gid ranges). Each problem points at the
+ * node at fault. A field that failed its schema is absent here and was reported already.
  */
 export function checkDesiredState(state: ParsedDesiredState): SourceProblem[] {
   const problems: SourceProblem[] = [];
   const { fleet, roles, users, approvals } = state;
   const roleNames = new Set(roles.map((role) => role.stem));
-  const hostgroups = fleet ? new Set(Object.keys(fleet.data.hostgroups)) : undefined;
+  const hostgroups = fleet?.data.hostgroups ? new Set(Object.keys(fleet.data.hostgroups)) : undefined;
 
   if (fleet) problems.push(...checkFleet(fleet));
 
   // Roles: names, hostgroups, groups, sudo.
   const groupGids = new Map<string, { gid: number; where: string }>();
   const gidOwners = new Map<number, { group: string; where: string }>();
-  const loginsByName = new Map(users.map((user) => [user.data.login, user] as const));
-  const privileged = new Set(fleet?.data.policy.privilegedGroups ?? []);
+  const loginsByName = new Map(users.flatMap((user) => (user.data.login === undefined ? [] : [[user.data.login, user] as const])));
+  const privileged = new Set(fleet?.data.policy?.privilegedGroups ?? []);
   for (const role of roles) {
     const { file, stem, data } = role;
     if (!ROLE_NAME.test(stem)) {
       problems.push(file.problem([], `file name "${stem}" is not a role name: use a lowercase letter, then a-z 0-9 _ - (sudo skips sudoers.d files with a dot)`));
     }
-    data.hostgroups.forEach((name, index) => {
+    (data.hostgroups ?? []).forEach((name, index) => {
       if (hostgroups && !hostgroups.has(name)) {
         problems.push(file.problem(['hostgroups', index], `hostgroups[${index}]: hostgroup "${name}" is not defined in fleet.yaml${suggest(name, hostgroups)}`));
       }
     });
-    data.groups.forEach((entry, index) => {
+    (data.groups ?? []).forEach((entry, index) => {
       const group = typeof entry === 'string' ? { name: entry } : entry;
       const path = typeof entry === 'string' ? ['groups', index] : ['groups', index, 'name'];
       const at = `groups[${index}]`;
@@ -91,7 +95,7 @@ export function checkDesiredState(state: ParsedDesiredState): SourceProblem[] {
         gidOwners.set(group.gid, { group: group.name, where: file.path });
       }
     });
-    if (data.sudo.length > 0 && data.groups.length === 0) {
+    if (data.sudo && data.sudo.length > 0 && data.groups?.length === 0) {
       problems.push(file.problem(['sudo'], 'sudo: rules need a group to hold them (they are written as %<first group> <rule>): add one under groups'));
     }
   }
@@ -99,35 +103,27 @@ export function checkDesiredState(state: ParsedDesiredState): SourceProblem[] {
   // Users: file names, logins, uids, GECOS, shells, keys, roles.
   const seenLogins = new Map<string, string>();
   const seenUids = new Map<number, string>();
-  const [firstUid, lastUid] = fleet?.data.policy.uidRange ?? [FIRST_REGULAR_ID, LAST_REGULAR_ID];
+  const [firstUid, lastUid] = fleet?.data.policy?.uidRange ?? [FIRST_REGULAR_ID, LAST_REGULAR_ID];
   for (const { file, stem, data } of users) {
-    if (data.empId !== stem) {
+    if (data.empId !== undefined && data.empId !== stem) {
       problems.push(file.problem(['empId'], `empId: "${data.empId}" does not match the file name ${stem}.yaml; name the file after the empId`));
     }
-    const loginOwner = seenLogins.get(data.login);
-    if (loginOwner) problems.push(file.problem(['login'], `login: "${data.login}" is already the login of ${loginOwner}`));
-    else seenLogins.set(data.login, file.path);
-
-    if (data.uid < firstUid || data.uid > lastUid) {
-      problems.push(file.problem(['uid'], `uid: ${data.uid} is outside policy.uidRange [${firstUid}, ${lastUid}]`));
+    if (data.login !== undefined) {
+      const loginOwner = seenLogins.get(data.login);
+      if (loginOwner) problems.push(file.problem(['login'], `login: "${data.login}" is already the login of ${loginOwner}`));
+      else seenLogins.set(data.login, file.path);
     }
-    const uidOwner = seenUids.get(data.uid);
-    if (uidOwner) problems.push(file.problem(['uid'], `uid: ${data.uid} is already the uid of ${uidOwner}; uids must be unique`));
-    else seenUids.set(data.uid, file.path);
-    const group = gidOwners.get(data.uid);
-    if (group) {
-      problems.push(file.problem(['uid'], `uid: ${data.uid} is the gid of group "${group.group}" (${group.where}); a user's private group takes gid = uid, so pick another`));
-    }
+    if (data.uid !== undefined) problems.push(...checkUid(file, data.uid, [firstUid, lastUid], seenUids, gidOwners));
 
     const seenKeys = new Set<string>();
-    data.sshKeys.forEach((line, index) => {
+    (data.sshKeys ?? []).forEach((line, index) => {
       const parsed = parseSshKey(line);
       if (!parsed.ok) return; // the schema reported it
       if (seenKeys.has(parsed.key.blob)) problems.push(file.problem(['sshKeys', index], `sshKeys[${index}]: this key is listed twice`));
       seenKeys.add(parsed.key.blob);
     });
     const granted = new Set<string>();
-    data.roles.forEach((grant, index) => {
+    (data.roles ?? []).forEach((grant, index) => {
       const role = typeof grant === 'string' ? grant : grant.role;
       const path = typeof grant === 'string' ? ['roles', index] : ['roles', index, 'role'];
       if (!roleNames.has(role)) {
@@ -142,25 +138,29 @@ export function checkDesiredState(state: ParsedDesiredState): SourceProblem[] {
   return problems;
 }
 
+function checkUid(
+  file: YamlFile,
+  uid: number,
+  [first, last]: readonly [number, number],
+  seenUids: Map<number, string>,
+  gidOwners: ReadonlyMap<number, { group: string; where: string }>,
+): SourceProblem[] {
+  const problems: SourceProblem[] = [];
+  if (uid < first || uid > last) problems.push(file.problem(['uid'], `uid: ${uid} is outside policy.uidRange [${first}, ${last}]`));
+  const uidOwner = seenUids.get(uid);
+  if (uidOwner) problems.push(file.problem(['uid'], `uid: ${uid} is already the uid of ${uidOwner}; uids must be unique`));
+  else seenUids.set(uid, file.path);
+  const group = gidOwners.get(uid);
+  if (group) {
+    problems.push(file.problem(['uid'], `uid: ${uid} is the gid of group "${group.group}" (${group.where}); a user's private group takes gid = uid, so pick another`));
+  }
+  return problems;
+}
+
 function checkFleet({ file, data }: ParsedFile<FleetFile>): SourceProblem[] {
   const problems: SourceProblem[] = [];
-  const [first, last] = data.policy.uidRange;
-  if (first < FIRST_REGULAR_ID) {
-    problems.push(file.problem(['policy', 'uidRange', 0], `policy.uidRange: starts at ${first}; rollcall never manages uids below ${FIRST_REGULAR_ID}`));
-  }
-  if (last > LAST_REGULAR_ID) {
-    problems.push(file.problem(['policy', 'uidRange', 1], `policy.uidRange: ends at ${last}; keep it at or below ${LAST_REGULAR_ID} (65534 is nobody)`));
-  }
-  if (first > last) {
-    problems.push(file.problem(['policy', 'uidRange'], `policy.uidRange: [${first}, ${last}] is empty; write [first, last] with first <= last`));
-  }
-  for (const name of data.policy.privilegedGroups) {
-    if (NEVER_GRANTED_GROUPS.has(name)) {
-      const index = data.policy.privilegedGroups.indexOf(name);
-      problems.push(file.problem(['policy', 'privilegedGroups', index], `policy.privilegedGroups: "${name}" is root itself and can never be granted`));
-    }
-  }
-  for (const [name, group] of Object.entries(data.hostgroups)) {
+  if (data.policy) problems.push(...checkPolicy(file, data.policy));
+  for (const [name, group] of Object.entries(data.hostgroups ?? {})) {
     const hasTags = group.tags && Object.keys(group.tags).length > 0;
     const hasIds = group.instanceIds && group.instanceIds.length > 0;
     if (!hasTags && !hasIds) {
@@ -170,11 +170,31 @@ function checkFleet({ file, data }: ParsedFile<FleetFile>): SourceProblem[] {
   return problems;
 }
 
+function checkPolicy(file: YamlFile, policy: FleetFile['policy']): SourceProblem[] {
+  const problems: SourceProblem[] = [];
+  const [first, last] = policy.uidRange;
+  if (first < FIRST_REGULAR_ID) {
+    problems.push(file.problem(['policy', 'uidRange', 0], `policy.uidRange: starts at ${first}; rollcall never manages uids below ${FIRST_REGULAR_ID}`));
+  }
+  if (last > LAST_REGULAR_ID) {
+    problems.push(file.problem(['policy', 'uidRange', 1], `policy.uidRange: ends at ${last}; keep it at or below ${LAST_REGULAR_ID} (65534 is nobody)`));
+  }
+  if (first > last) {
+    problems.push(file.problem(['policy', 'uidRange'], `policy.uidRange: [${first}, ${last}] is empty; write [first, last] with first <= last`));
+  }
+  policy.privilegedGroups.forEach((name, index) => {
+    if (NEVER_GRANTED_GROUPS.has(name)) {
+      problems.push(file.problem(['policy', 'privilegedGroups', index], `policy.privilegedGroups: "${name}" is root itself and can never be granted`));
+    }
+  });
+  return problems;
+}
+
 function checkApprovals({ file, data }: ParsedFile<ApprovalsFile>, roleNames: ReadonlySet<string>): SourceProblem[] {
   const problems: SourceProblem[] = [];
-  const channels = new Set(Object.keys(data.channels));
+  const channels = new Set(Object.keys(data.channels ?? {}));
   const codes = new Map<string, number>();
-  data.flows.forEach((flow, index) => {
+  (data.flows ?? []).forEach((flow, index) => {
     const at = `flows[${index}]`;
     const path = ['flows', index];
     const codeField = flow.platform === 'dingtalk' ? 'processCode' : 'approvalCode';
@@ -193,7 +213,7 @@ function checkApprovals({ file, data }: ParsedFile<ApprovalsFile>, roleNames: Re
         problems.push(file.problem([...path, 'roles', roleIndex], `${at}.roles[${roleIndex}]: role "${role}" does not exist (no roles/${role}.yaml)${suggest(role, roleNames)}`));
       }
     });
-    if (!channels.has(flow.notify)) {
+    if (data.channels && !channels.has(flow.notify)) {
       problems.push(file.problem([...path, 'notify'], `${at}.notify: channel "${flow.notify}" is not defined under channels${suggest(flow.notify, channels)}`));
     }
     for (const message of missingFlowFields(flow)) problems.push(file.problem(path, `${at}: ${message}`));

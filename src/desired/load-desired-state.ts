@@ -45,18 +45,17 @@ export async function loadDesiredState(dir: string, options: LoadOptions = {}): 
     if (text !== undefined) sources.push({ relative, text });
     return text;
   };
-  const parse = <S extends z.ZodType>(relative: string, text: string, schema: S): ParsedFile<z.output<S>> | undefined => {
+  const parse = <S extends z.ZodObject>(relative: string, text: string, schema: S): ParsedFile<z.output<S>> | undefined => {
     const parsed = YamlFile.parse(show(relative), text);
     if ('problems' in parsed) {
       problems.push(...parsed.problems);
       return undefined;
     }
+    const stem = path.basename(relative, '.yaml');
     const result = schema.safeParse(parsed.value, { reportInput: true });
-    if (!result.success) {
-      problems.push(...parsed.file.schemaProblems(result.error, schema));
-      return undefined;
-    }
-    return { file: parsed.file, stem: path.basename(relative, '.yaml'), data: result.data };
+    if (result.success) return { file: parsed.file, stem, data: result.data };
+    problems.push(...parsed.file.schemaProblems(result.error, schema));
+    return { file: parsed.file, stem, data: salvageFields(schema, parsed.value) };
   };
 
   const state: ParsedDesiredState = { roles: [], users: [] };
@@ -84,33 +83,48 @@ export async function loadDesiredState(dir: string, options: LoadOptions = {}): 
   problems.push(...checkDesiredState(state));
   if (problems.length > 0 || !state.fleet) return { ok: false, problems: sortProblems(problems) };
 
+  // No problems means every file passed its schema whole: `data` holds every field.
+  const whole = <T>(parsed: ParsedFile<T>) => parsed.data as T;
   const roles = new Map<string, Role>(
-    state.roles.map(({ stem, data }) => [
-      stem,
-      {
-        name: stem,
+    state.roles.map((parsed) => {
+      const data = whole(parsed);
+      const role: Role = {
+        name: parsed.stem,
         ...(data.description !== undefined ? { description: data.description } : {}),
         hostgroups: data.hostgroups,
         groups: data.groups.map((group) => (typeof group === 'string' ? { name: group } : group)),
         sudo: data.sudo,
-      },
-    ]),
+      };
+      return [parsed.stem, role];
+    }),
   );
   const users: User[] = state.users
-    .map(({ data }) => ({ ...data, roles: data.roles.map((grant) => (typeof grant === 'string' ? { role: grant } : grant)) }))
+    .map(whole)
+    .map((data) => ({ ...data, roles: data.roles.map((grant) => (typeof grant === 'string' ? { role: grant } : grant)) }))
     .sort((a, b) => compareStrings(a.empId, b.empId));
 
   return {
     ok: true,
     desired: {
-      fleet: state.fleet.data,
+      fleet: whole(state.fleet),
       roles,
       users,
-      approvals: state.approvals?.data ?? NO_APPROVALS,
+      approvals: state.approvals ? whole(state.approvals) : NO_APPROVALS,
       revision: hashSources(sources),
     },
     files: sources.map((source) => source.relative).sort(compareStrings),
   };
+}
+
+/** The top-level fields of `value` that pass their own schemas: what the cross-file checks can still use. */
+function salvageFields<S extends z.ZodObject>(schema: S, value: unknown): Partial<z.output<S>> {
+  const fields: Record<string, unknown> = {};
+  if (typeof value !== 'object' || value === null) return fields as Partial<z.output<S>>;
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const result = (field as z.ZodType).safeParse((value as Record<string, unknown>)[key]);
+    if (result.success) fields[key] = result.data;
+  }
+  return fields as Partial<z.output<S>>;
 }
 
 /** The `.yaml` files of a sub-folder, sorted; `.yml` files are reported rather than silently skipped. */
