@@ -74,6 +74,11 @@ export class YamlFile {
         this.keyProblem(path, key, `${describe([...path, key])}: unknown field${allowed ? ` (allowed here: ${allowed.join(', ')})` : ''}`),
       );
     }
+    if (issue.code === 'invalid_key') {
+      // A record key that fails its own schema (a hostgroup or instance id): its message is nested.
+      const key = String(path[path.length - 1]);
+      return issue.issues.map((inner) => this.keyProblem(path.slice(0, -1), key, `${describe(path)}: ${inner.message}`));
+    }
     if (issue.code === 'invalid_union') {
       // Report the issues of the alternative whose type matched (an object with a typo in one
       // field), not "must be A or B" for a value that clearly meant B.

@@ -71,7 +71,9 @@ class InstancePlanner {
   private readonly entries: PlanEntry[] = [];
   private readonly usersByLogin = new Map<string, ObservedUser>();
   private readonly groupsByName = new Map<string, ObservedInstance['groups'][number]>();
-  private owners?: { gids: Map<number, string>; uids: Map<number, ObservedUser> };
+  private owners?: { gids: Map<number, string>; uids: Map<number, ObservedUser[]> };
+  /** uids that more than one account holds here: another account with a user's uid shares its files. */
+  private readonly sharedUids = new Set<number>();
 
   constructor(
     private readonly id: string,
@@ -82,7 +84,12 @@ class InstancePlanner {
     private readonly keys: KeyFingerprints,
     private readonly errors: PlanProblem[],
   ) {
-    for (const user of instance.users) this.usersByLogin.set(user.login, user);
+    const uids = new Set<number>();
+    for (const user of instance.users) {
+      this.usersByLogin.set(user.login, user);
+      if (uids.has(user.uid)) this.sharedUids.add(user.uid);
+      uids.add(user.uid);
+    }
     for (const group of instance.groups) this.groupsByName.set(group.name, group);
   }
 
@@ -90,13 +97,15 @@ class InstancePlanner {
    * Who holds each uid and gid here. Only a change needs them (an account already at its uid holds
    * it), so they are built on first use: most instances in a large fleet never ask.
    */
-  private get ids(): { gids: Map<number, string>; uids: Map<number, ObservedUser> } {
+  private get ids(): { gids: Map<number, string>; uids: Map<number, ObservedUser[]> } {
     if (!this.owners) {
       const gids = new Map<number, string>();
-      const uids = new Map<number, ObservedUser>();
+      const uids = new Map<number, ObservedUser[]>();
       for (const group of this.instance.groups) gids.set(group.gid, `group ${group.name}`);
       for (const user of this.instance.users) {
-        uids.set(user.uid, user);
+        const holders = uids.get(user.uid);
+        if (holders) holders.push(user);
+        else uids.set(user.uid, [user]);
         if (user.gid !== undefined && !gids.has(user.gid)) gids.set(user.gid, `the private group of ${user.login}`);
       }
       this.owners = { gids, uids };
@@ -158,15 +167,16 @@ class InstancePlanner {
   private planUsers(): void {
     for (const [login, { user, groups }] of this.wanted.users) {
       const seen = this.usersByLogin.get(login);
-      if (seen && seen.managed && seen.uid === user.uid && !isProtectedAccount(seen.login, seen.uid)) {
+      if (seen && seen.managed && seen.uid === user.uid && !this.sharedUids.has(user.uid) && !isProtectedAccount(seen.login, seen.uid)) {
         // The common case in a converged fleet: compare in place, allocate only for a difference.
         const changes = this.diffUser(seen, user, groups);
         if (changes) this.entries.push({ action: 'update', kind: 'user', name: login, changes });
         continue;
       }
-      const holder = this.ids.uids.get(user.uid);
-      if (holder && holder.login !== login) {
-        this.problem(`uid ${user.uid} of ${login} (users/${user.empId}.yaml) is already used here by ${holder.managed ? "rollcall's" : 'the'} account ${holder.login}`);
+      const others = (this.ids.uids.get(user.uid) ?? []).filter((holder) => holder.login !== login);
+      if (others.length > 0) {
+        const names = others.map((holder) => `${holder.managed ? "rollcall's" : 'the'} account ${holder.login}`).join(' and ');
+        this.problem(`uid ${user.uid} of ${login} (users/${user.empId}.yaml) is already used here by ${names}`);
         continue;
       }
       if (!seen) {
@@ -255,13 +265,15 @@ class KeyFingerprints {
   sameKeys(observed: readonly string[], user: User): boolean {
     let wanted = this.byUser.get(user);
     if (!wanted) this.byUser.set(user, (wanted = new Set(user.sshKeys.map(keyFingerprint))));
+    // authorized_keys must hold exactly the wanted keys, once each: a duplicate line is a difference too.
     if (observed.length !== wanted.size) return false;
+    const distinct = observed.length > 1 ? new Set<string>() : undefined;
     for (const entry of observed) {
-      // A wanted fingerprint is taken as is; anything else is a whole line, or a key not wanted.
-      if (!wanted.has(entry) && (isKeyFingerprint(entry) || !wanted.has(keyFingerprint(entry)))) return false;
+      const fingerprint = wanted.has(entry) || isKeyFingerprint(entry) ? entry : keyFingerprint(entry);
+      if (!wanted.has(fingerprint)) return false;
+      distinct?.add(fingerprint);
     }
-    // Same length and every entry wanted: equal sets unless the snapshot lists one key twice.
-    return observed.length < 2 || new Set(observed).size === observed.length;
+    return !distinct || distinct.size === wanted.size;
   }
 }
 

@@ -19,7 +19,7 @@ export function checkDeletionGuard(instances: Readonly<Record<string, readonly P
   const shown = names.slice(0, LOGINS_NAMED).join(', ') + (names.length > LOGINS_NAMED ? ` and ${names.length - LOGINS_NAMED} more` : '');
   return {
     message:
-      `the plan would lock or delete ${logins.size} logins (${shown}), more than policy.maxDeletions (${limit}); ` +
+      `the plan would lock or delete ${logins.size} login${logins.size === 1 ? '' : 's'} (${shown}), more than policy.maxDeletions (${limit}); ` +
       `if that is intended, add the trailer "Rollcall-Allow-Deletions: ${logins.size}" to the commit, or raise policy.maxDeletions`,
   };
 }

@@ -34,7 +34,7 @@ export const ObservedUser = z
     // Unmanaged accounts may be reported with login and uid alone; rollcall's own need every
     // attribute, or the planner would see differences that are not there.
     if (!user.managed) return;
-    for (const field of ['gid', 'home', 'shell', 'groups', 'sshKeys', 'locked', 'expires'] as const) {
+    for (const field of ['gid', 'name', 'home', 'shell', 'groups', 'sshKeys', 'locked', 'expires'] as const) {
       if (user[field] === undefined) {
         ctx.addIssue({ code: 'custom', path: [field], message: `missing: a managed user must report ${field}` });
       }
@@ -86,8 +86,36 @@ export function parseObservedState(file: string, text: string): ParseObservedSta
 
 function jsonErrorPosition(text: string, error: Error): { line: number; col: number } {
   const match = /position (\d+)/.exec(error.message);
-  if (!match) return { line: 1, col: 1 };
-  const before = text.slice(0, Number(match[1]));
+  const offset = match ? Number(match[1]) : longestValidPrefix(text);
+  const before = text.slice(0, offset);
   const lines = before.split('\n');
   return { line: lines.length, col: lines[lines.length - 1]!.length + 1 };
+}
+
+/**
+ * Where JSON.parse gave up, when its message does not say (Node 20 leaves the position out of
+ * some messages): the longest prefix that is still the start of a valid document, by bisection.
+ * Only a broken snapshot pays for it.
+ */
+function longestValidPrefix(text: string): number {
+  const startsValid = (length: number) => {
+    try {
+      JSON.parse(text.slice(0, length));
+      return true;
+    } catch (error) {
+      // A prefix that is only cut short fails at its very end; one with an error fails before it.
+      const message = (error as Error).message;
+      if (/end of JSON input|Unterminated string/.test(message)) return true;
+      const at = /position (\d+)/.exec(message);
+      return at !== null && Number(at[1]) >= length;
+    }
+  };
+  let good = 0;
+  let bad = text.length;
+  while (bad - good > 1) {
+    const middle = Math.floor((good + bad) / 2);
+    if (startsValid(middle)) good = middle;
+    else bad = middle;
+  }
+  return good;
 }
