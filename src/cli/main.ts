@@ -79,7 +79,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       io.stderr.write(`rollcall ${name}: ${error.message}${error.cause ? ` (${String((error.cause as Error).message ?? error.cause)})` : ''}\n`);
       return EXIT.failed;
     }
-    throw error;
+    io.log.error({ err: error, command: name }, 'unexpected error: this is a bug in rollcall');
+    return EXIT.failed;
   }
 }
 

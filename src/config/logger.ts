@@ -19,9 +19,6 @@ const REDACT = [
  * The one root logger of a rollcall process. Logs always go to stderr so that stdout stays
  * machine-readable (`--json` prints exactly one document there).
  */
-export function createLogger(env: NodeJS.ProcessEnv = process.env): Logger {
-  return pino(
-    { level: env.ROLLCALL_LOG_LEVEL ?? 'info', redact: { paths: REDACT, censor: '[redacted]' } },
-    pino.destination({ fd: 2, sync: true }),
-  );
+export function createLogger(env: NodeJS.ProcessEnv = process.env, destination: { write(line: string): unknown } = pino.destination({ fd: 2, sync: true })): Logger {
+  return pino({ level: env.ROLLCALL_LOG_LEVEL ?? 'info', redact: { paths: REDACT, censor: '[redacted]' } }, destination);
 }

@@ -26,6 +26,8 @@ export interface ParsedFile<T> {
 export interface ParsedDesiredState {
   fleet?: ParsedFile<FleetFile>;
   roles: ParsedFile<RoleFile>[];
+  /** Every role file found, parsed or not: a broken role file still names its role. */
+  roleNames: Set<string>;
   users: ParsedFile<UserFile>[];
   approvals?: ParsedFile<ApprovalsFile>;
 }
@@ -38,8 +40,7 @@ export interface ParsedDesiredState {
  */
 export function checkDesiredState(state: ParsedDesiredState): SourceProblem[] {
   const problems: SourceProblem[] = [];
-  const { fleet, roles, users, approvals } = state;
-  const roleNames = new Set(roles.map((role) => role.stem));
+  const { fleet, roles, roleNames, users, approvals } = state;
   const hostgroups = fleet?.data.hostgroups ? new Set(Object.keys(fleet.data.hostgroups)) : undefined;
 
   if (fleet) problems.push(...checkFleet(fleet));

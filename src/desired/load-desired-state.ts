@@ -40,6 +40,10 @@ export async function loadDesiredState(dir: string, options: LoadOptions = {}): 
   const read = async (relative: string): Promise<string | undefined> => {
     const text = await readFile(path.join(dir, relative), 'utf8').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;
+      if (error.code === 'EISDIR') {
+        problems.push({ file: show(relative), line: 0, col: 0, message: 'is a folder, not a file' });
+        return undefined;
+      }
       throw error;
     });
     if (text !== undefined) sources.push({ relative, text });
@@ -58,12 +62,11 @@ export async function loadDesiredState(dir: string, options: LoadOptions = {}): 
     return { file: parsed.file, stem, data: salvageFields(schema, parsed.value) };
   };
 
-  const state: ParsedDesiredState = { roles: [], users: [] };
+  const state: ParsedDesiredState = { roles: [], roleNames: new Set(), users: [] };
   const fleetText = await read('fleet.yaml');
-  if (fleetText === undefined) {
+  if (fleetText !== undefined) state.fleet = parse('fleet.yaml', fleetText, FleetFile);
+  else if (!problems.some((problem) => problem.file === show('fleet.yaml'))) {
     problems.push({ file: show('fleet.yaml'), line: 0, col: 0, message: 'is missing: a desired-state folder needs fleet.yaml (region, hostgroups, policy)' });
-  } else {
-    state.fleet = parse('fleet.yaml', fleetText, FleetFile);
   }
   const approvalsText = await read('approvals.yaml');
   if (approvalsText !== undefined) state.approvals = parse('approvals.yaml', approvalsText, ApprovalsFile);
@@ -74,6 +77,7 @@ export async function loadDesiredState(dir: string, options: LoadOptions = {}): 
   ] as const) {
     for (const name of await listYaml(dir, folderName, show, problems)) {
       const relative = `${folderName}/${name}`;
+      if (folderName === 'roles') state.roleNames.add(path.basename(name, '.yaml'));
       const text = await read(relative);
       const parsed = text === undefined ? undefined : parse(relative, text, schema);
       if (parsed) (into as ParsedFile<unknown>[]).push(parsed);
@@ -131,10 +135,19 @@ function salvageFields<S extends z.ZodObject>(schema: S, value: unknown): Partia
 async function listYaml(dir: string, folderName: string, show: (relative: string) => string, problems: SourceProblem[]): Promise<string[]> {
   const entries = await readdir(path.join(dir, folderName), { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [];
+    if (error.code === 'ENOTDIR') {
+      problems.push({ file: show(folderName), line: 0, col: 0, message: `must be a folder of .yaml files, not a file` });
+      return [];
+    }
     throw error;
   });
   const names: string[] = [];
   for (const entry of entries) {
+    if (entry.isSymbolicLink() && /\.ya?ml$/.test(entry.name)) {
+      // Skipping it would drop a user (and offboard them); following it could read outside the repository.
+      problems.push({ file: show(`${folderName}/${entry.name}`), line: 0, col: 0, message: 'is a symbolic link: rollcall reads only regular files, so replace it with the file itself' });
+      continue;
+    }
     if (!entry.isFile()) continue;
     if (entry.name.endsWith('.yaml')) names.push(entry.name);
     else if (entry.name.endsWith('.yml')) {

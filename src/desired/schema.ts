@@ -74,12 +74,15 @@ export const SudoRule = checkedString(checkSudoRule, 'sudo rules must be strings
 
 // ── fleet.yaml ────────────────────────────────────────────────────────────────────────────────
 
-export const Hostgroup = z.strictObject({
+export const Hostgroup = z.strictObject(
+  {
   /** Instances whose ECS tags include all of these. */
   tags: z.record(z.string(), z.string({ error: 'tag values must be strings: quote numbers and booleans' })).optional(),
   /** Instances by id. An id that no longer exists is a warning, not an error. */
   instanceIds: z.array(z.string().regex(/^i-[a-z0-9]+$/, { error: 'must be an ECS instance id like i-uf6abc0001' })).optional(),
-});
+  },
+  { error: (issue) => (issue.code === 'invalid_type' ? 'must be a mapping: { tags: { key: value } } or { instanceIds: [i-…] }' : undefined) },
+);
 export type Hostgroup = z.output<typeof Hostgroup>;
 
 export const Policy = z.strictObject({

@@ -40,19 +40,24 @@ const CONTROL_CHARACTER = /[\u0000-\u0008\u000a-\u001f\u007f]/;
  * host). Never throws.
  */
 export function parseSshKey(line: string): ParseSshKeyResult {
-  if (CONTROL_CHARACTER.test(line)) {
-    return { ok: false, error: 'must be one line without control characters' };
-  }
-  const text = line.trim();
-  if (text === '') return { ok: false, error: 'is empty' };
+  const text = line.replace(/^[ \t]+|[ \t]+$/g, '');
+  // Before the control-character test: a pasted private key spans lines, and this says what to do.
   if (text.startsWith('-----BEGIN')) {
     return { ok: false, error: 'looks like a private key or PEM file: paste the public key (the .pub file) instead' };
   }
+  if (CONTROL_CHARACTER.test(line)) {
+    return { ok: false, error: 'must be one line without control characters' };
+  }
+  if (text === '') return { ok: false, error: 'is empty' };
 
   let rest = text;
   let options: string | undefined;
-  const firstWord = firstToken(rest);
+  const [firstWord = '', secondWord = ''] = text.split(/[ \t]+/);
   if (!KEY_TYPES.has(firstWord)) {
+    // `ssh-dss AAAA…` or a typo like `ssh-ed2519 AAAA…` is a key of an unknown type, not an option.
+    if (!KEY_OPTIONS.has(firstWord.toLowerCase()) && /^[a-z][a-z0-9.@-]*$/.test(firstWord) && /^[A-Za-z0-9+/]+={0,2}$/.test(secondWord)) {
+      return { ok: false, error: `unknown key type "${firstWord}" (expected one of ${[...KEY_TYPES].join(', ')})` };
+    }
     const parsed = splitOptions(rest);
     if (!parsed.ok) return parsed;
     options = parsed.options;
@@ -69,9 +74,12 @@ export function parseSshKey(line: string): ParseSshKeyResult {
   return { ok: true, key: { ...(options ? { options } : {}), type, blob, ...(comment ? { comment } : {}) } };
 }
 
-/** White space trimmed and folded to one space: the form both the planner and the agent hash. */
+/**
+ * Spaces and tabs trimmed and each run of them folded to one space: the form both the planner and
+ * the agent hash. Only spaces and tabs, so that a POSIX shell agent can do exactly the same.
+ */
 export function normalizeKeyLine(line: string): string {
-  return line.trim().replace(/[ \t]+/g, ' ');
+  return line.replace(/^[ \t]+|[ \t]+$/g, '').replace(/[ \t]+/g, ' ');
 }
 
 /** `sha256:<hex>` of the normalized line: what the agent reports instead of the line itself. */
@@ -84,11 +92,6 @@ const FINGERPRINT = /^sha256:[0-9a-f]{64}$/;
 export function isKeyFingerprint(entry: string): boolean {
   // The length and prefix test first: this runs once per key per account in a fleet-wide plan.
   return entry.length === 71 && entry.startsWith('sha256:') && FINGERPRINT.test(entry);
-}
-
-function firstToken(text: string): string {
-  const match = /^[^ \t]*/.exec(text);
-  return match ? match[0] : '';
 }
 
 /** Options end at the first blank outside double quotes; `\"` inside quotes does not close them. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planCommand } from '../../src/cli/commands/plan.js';
+import { createLogger } from '../../src/config/logger.js';
 import type { Plan } from '../../src/plan/types.js';
 import { desiredStateRepo } from './git-fixture.js';
 import { runCli } from './run-cli.js';
@@ -89,7 +90,7 @@ describe('rollcall plan', () => {
     const io = () => {
       let out = '';
       return {
-        io: { stdout: { write: (text: string) => ((out += text), true) } as never, stderr: { write: () => true } as never, env: {}, cwd: process.cwd() },
+        io: { stdout: { write: (text: string) => ((out += text), true) } as never, stderr: { write: () => true } as never, env: {}, cwd: process.cwd(), log: createLogger({}, { write: () => true }) },
         out: () => out,
       };
     };
@@ -117,6 +118,13 @@ describe('rollcall plan', () => {
     const missing = await runCli(['plan', '--dir', 'desired-state', '--observed', 'nope.json']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('cannot read the snapshot nope.json: no such file');
+  });
+
+  it('logs JSON lines to stderr only, so --json output stays one document', async () => {
+    const run = await runCli(['plan', '--dir', 'desired-state', '--observed', SNAPSHOT, '--json'], { env: { ROLLCALL_LOG_LEVEL: 'debug' } });
+    expect(JSON.parse(run.stdout)).toHaveProperty('revision');
+    const logged = run.stderr.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; summary?: unknown });
+    expect(logged.map((line) => line.msg)).toContain('planned');
   });
 
   it('takes the snapshot from ROLLCALL_OBSERVED', async () => {

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
+import { createLogger } from '../../src/config/logger.js';
 
 export interface CliRun {
   code: number;
@@ -18,11 +19,14 @@ export async function runCli(argv: string[], options: { cwd?: string; env?: Node
         done();
       },
     });
+  const env = options.env ?? {};
+  const stderrStream = sink((text) => (stderr += text));
   const code = await main(argv, {
     stdout: sink((text) => (stdout += text)),
-    stderr: sink((text) => (stderr += text)),
-    env: options.env ?? {},
+    stderr: stderrStream,
+    env,
     cwd: options.cwd ?? process.cwd(),
+    log: createLogger(env, { write: (line: string) => (stderr += line) }),
   });
   return { code, stdout, stderr };
 }

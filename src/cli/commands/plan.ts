@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { formatProblem } from '../../config/errors.js';
 import { plan } from '../../plan/build-plan.js';
 import { parseObservedState } from '../../plan/observed-state.js';
@@ -45,7 +46,9 @@ export async function planCommand(options: PlanOptions, io: CliIo): Promise<numb
   }
 
   const { desired, policy } = loaded.loaded;
+  const started = performance.now();
   const result = plan(desired, observed.observed, policy, options.now ?? new Date());
+  io.log.debug({ revision: result.revision, instances: Object.keys(observed.observed.instances).length, summary: result.summary, ms: Math.round(performance.now() - started) }, 'planned');
   io.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : render(result, { color: wantsColor(io) }));
   if (result.errors.length > 0) return EXIT.failed;
   const changes = Object.keys(result.instances).length > 0;
