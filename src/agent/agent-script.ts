@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { RollcallError } from '../config/errors.js';
 
 /**
  * The agent as shipped: `rollcall-agent.sh` beside this file, the full agent, runnable as it stands.
@@ -49,4 +50,20 @@ export function agentStub(sha256: string = AGENT_SHA256): string {
 export function invocationSize(script: string, parameters: Readonly<Record<string, string>>): number {
   const base64Length = (text: string) => Math.ceil(Buffer.byteLength(text) / 3) * 4;
   return base64Length(script) + base64Length(JSON.stringify(parameters));
+}
+
+export type AgentMode = 'inventory' | 'apply';
+
+/**
+ * The parameters of one agent invocation, checked. Cloud Assistant pastes them into the script as
+ * plain text inside single quotes, so each must come from an alphabet that cannot close a quote:
+ * a mode name, base64, a page number. Anything else is refused before it leaves rollcall.
+ */
+export function agentParameters(mode: AgentMode, options: { ops?: string; page?: string } = {}): { mode: AgentMode; ops: string; page: string } {
+  const ops = options.ops ?? '';
+  const page = options.page ?? '';
+  if (mode !== 'inventory' && mode !== 'apply') throw new RollcallError('internal', `agent mode must be inventory or apply, not ${JSON.stringify(mode)}`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(ops)) throw new RollcallError('internal', 'agent ops must be base64');
+  if (!/^\d*$/.test(page)) throw new RollcallError('internal', 'agent page must be a number');
+  return { mode, ops, page };
 }
