@@ -21,7 +21,7 @@ describe('the agent script', () => {
 
   it('uses no bash-only syntax', () => {
     const code = AGENT_SCRIPT.split('\n').filter((line) => !line.trimStart().startsWith('#'));
-    for (const bashism of [/\[\[/, /^\s*function\s+\w+\s*(\(\s*\))?\s*\{/, /\$\{[^}]*\/\//, /<<</, /^\s*local\s/, /\bdeclare\b/, /\$'/]) {
+    for (const bashism of [/\[\[/, /^\s*function\s+\w+\s*(\(\s*\))?\s*\{/, /\$\{[^}]*\/\//, /<<</, /^\s*local\s/, /\bdeclare\b/, /(^|\s)\$'/]) {
       expect(code.filter((line) => bashism.test(line)), String(bashism)).toEqual([]);
     }
     expect(AGENT_SCRIPT).not.toMatch(/\beval\b|\bjq\b|\bpython/);
