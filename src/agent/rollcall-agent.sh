@@ -129,6 +129,10 @@ op_user() { # login uid gid gecos64 home shell groups keys64 locked expires mode
 	user_update && report user user "$login" "$([ -n "$did" ] && echo changed || echo unchanged)"
 }
 
+unlock() { # usermod -U leaves a bare "!" as it is (it would allow an empty password): make that "*"
+	case $(awk -F: -v u="$1" '$1==u{print $2; exit}' /etc/shadow) in '!' | '!!' | '!*' | '!!*') usermod -p '*' "$1" ;; *) usermod -U "$1" ;; esac
+}
+
 user_create() { # a new account in one go: nobody can have touched its home yet
 	[ "$uid" != - ] || { report user user "$login" failed "$login does not exist and the operation has no uid"; return 1; }
 	u=${uid#=} g=${uid#=} h=/home/$login sh=/bin/sh c= grp=
@@ -180,7 +184,7 @@ user_update() { # each attribute the operation sets, compared first and changed 
 	if [ "$locked" != - ] || [ "$expires" != - ]; then
 		sw=$(awk -F: -v u="$login" '$1==u{print substr($2,1,1) ":" ($8==""?-1:$8); exit}' /etc/shadow)
 		if [ "$locked" = =1 ] && [ "${sw%%:*}" != '!' ]; then usermod -L "$login" && did=1; fi
-		if [ "$locked" = =0 ] && [ "${sw%%:*}" = '!' ]; then { usermod -U "$login" 2>/dev/null || usermod -p '*' "$login"; } && did=1; fi
+		if [ "$locked" = =0 ] && [ "${sw%%:*}" = '!' ]; then unlock "$login" && did=1; fi
 		if [ "$expires" != - ] && [ "${expires#=}" != "${sw#*:}" ]; then
 			chage -E "${expires#=}" "$login" 2>"$T/e" || { report user user "$login" failed "chage -E: $(cat "$T/e")"; return 1; }
 			did=1
