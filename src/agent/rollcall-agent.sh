@@ -259,7 +259,7 @@ op_sudoers_delete() { # file
 	else managed_del sudoers "$1"; report sudoers-delete sudoers "$1" unchanged; fi
 }
 
-kind() { case $1 in group*) echo group ;; sudoers*) echo sudoers ;; *) echo user ;; esac; }
+kind_of() { case $1 in group*) K=group ;; sudoers*) K=sudoers ;; *) K=user ;; esac; }
 
 # The numbers of the operations that already hold, found in one awk pass over the account files:
 # a converged instance answers "unchanged" without a process per account. Anything in doubt is
@@ -333,8 +333,9 @@ apply() {
 	n=0
 	while IFS=$tab read -r op a b c d e f g h i j k; do
 		n=$((n + 1))
-		case $settled in *" $n "*) report "$op" "$(kind "$op")" "$a" unchanged; continue ;; esac
-		case $op in user | lock | delete | group | group-delete) valid_name "$a" || { report "$op" "${op%-delete}" invalid failed 'not a valid name'; continue; } ;; esac
+		kind_of "$op"
+		case $settled in *" $n "*) report "$op" "$K" "$a" unchanged; continue ;; esac
+		case $op in user | lock | delete | group | group-delete) valid_name "$a" || { report "$op" "$K" invalid failed 'not a valid name'; continue; } ;; esac
 		case $op in
 		group) valid_id "$b" && op_group "$a" "$b" || report group group "$a" failed 'gid out of range' ;;
 		group-delete) op_group_delete "$a" ;;
