@@ -99,8 +99,15 @@ op_group_delete() { # name
 }
 
 write_keys() { # login uid gid home content-file: authorized_keys exactly, written as the user
-	[ -L "$4" ] || [ ! -d "$4" ] && { err="home $4 is missing or a link"; return 1; }
+	# A home that is not there (an apply killed after useradd) is made; a link is refused.
+	[ -L "$4" ] || [ -e "$4" ] || install -d -o "$2" -g "$3" -m 750 "$4" || { err="cannot create $4"; return 1; }
+	if [ -L "$4" ] || [ ! -d "$4" ]; then err="home $4 is a link or not a folder: refusing"; return 1; fi
 	s="$4/.ssh" k="$4/.ssh/authorized_keys"
+	# Root's files here are rollcall's own leftovers (install killed between mkdir and chown): the
+	# user cannot make a file root's, so handing them over follows no link of theirs.
+	for p in "$4" "$s" "$k"; do
+		if [ -e "$p" ] && [ ! -L "$p" ] && [ "$(stat -c %u "$p")" = 0 ]; then chown "$2:$3" "$p" || { err="cannot hand $p to $1"; return 1; }; fi
+	done
 	if [ -L "$s" ] || { [ -e "$s" ] && { [ ! -d "$s" ] || [ "$(stat -c %u "$s")" != "$2" ]; }; }; then err="$s is a link, not a folder, or not owned by $1: refusing"; return 1; fi
 	if [ -L "$k" ] || { [ -e "$k" ] && { [ ! -f "$k" ] || [ "$(stat -c %u "$k")" != "$2" ]; }; }; then err="$k is a link, not a file, or not owned by $1: refusing"; return 1; fi
 	if [ -f "$k" ] && as_user "$2" "$3" cmp -s "$k" - <"$5"; then
@@ -327,6 +334,10 @@ apply() {
 		exit 3
 	fi
 	printf '%s\n' "$gen" >"$R/generation.new" && mv -f "$R/generation.new" "$R/generation"
+	# An apply that was killed can leave shadow-utils' files out of step (group written, gshadow
+	# not yet): pwconv and grpconv bring shadow and gshadow back in line with passwd and group.
+	[ -e "$R/applying" ] && { pwconv; grpconv; } 2>/dev/null
+	: >"$R/applying"
 	MANAGED=$(cat "$M")
 	tail -n +2 "$T/ops" >"$T/body"
 	settled=" $(settled | tr '\n' ' ') "
@@ -353,6 +364,7 @@ apply() {
 		*) report "$op" unknown unknown failed 'unknown operation' ;;
 		esac
 	done <"$T/body"
+	rm -f "$R/applying"
 	printf '{"summary":{"changed":%d,"unchanged":%d,"failed":%d},"generation":%s}\n' "$changed" "$unchanged" "$failed" "$gen"
 	[ "$failed" = 0 ]
 }
@@ -398,7 +410,7 @@ inventory() {
 	function emit(part, text) { if (out + length(text) > budget && count > 0) { next_page = idx - 1; return 0 } buf[part] = buf[part] (seen[part]++ ? "," : "") text; out += length(text) + 1; count++; return 1 }
 	BEGIN {
 		FS = ":"; for (i = 1; i < 256; i++) ord[sprintf("%c", i)] = i
-		while ((getline l < managed) > 0) { split(l, w, " "); man[w[1] " " w[2]] = 1 }
+		while ((getline l < managed) > 0) { split(l, w, " "); man[w[1] " " w[2]] = 1; if (w[1] == "user") muid[w[2]] = w[3] }
 		while ((getline l < kmap) > 0) { split(l, w, " "); owner[w[1]] = w[2] }
 		while ((getline l < ksum) > 0) { split(l, w, " "); sub(/^.*\//, "", w[2]); keys[owner[w[2]]] = keys[owner[w[2]]] (keys[owner[w[2]]] == "" ? "" : ",") "\"sha256:" w[1] "\"" }
 		while ((getline l < "/etc/shadow") > 0) { split(l, w, ":"); locked[w[1]] = substr(w[2], 1, 1) == "!" ? "true" : "false"; expd[w[1]] = w[8] }
@@ -418,7 +430,8 @@ inventory() {
 			if (private[w[1] ":" w[3]]) continue
 			if (idx++ < page) continue
 			n = split(w[4], mem, ","); m = ""; for (i = 1; i <= n; i++) m = m (i > 1 ? "," : "") js(mem[i])
-			if (!emit("g", "{\"name\":" js(w[1]) ",\"gid\":" w[3] ",\"members\":[" m "],\"managed\":" (man["group " w[1]] ? "true" : "false") "}")) break
+			# A private group whose user is not there (an apply killed between groupadd and useradd) is managed too.
+			if (!emit("g", "{\"name\":" js(w[1]) ",\"gid\":" w[3] ",\"members\":[" m "],\"managed\":" (man["group " w[1]] || muid[w[1]] == w[3] ? "true" : "false") "}")) break
 		}
 		while (next_page == "" && (getline f < sfiles) > 0) {
 			if (idx++ < page) continue

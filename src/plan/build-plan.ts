@@ -146,7 +146,9 @@ class InstancePlanner {
       else this.entries.push({ action: 'create', kind: 'group', name, after: { gid } });
     }
     for (const group of this.instance.groups) {
-      if (group.managed && group.gid >= FIRST_REGULAR_ID && !this.wanted.groups.has(group.name)) {
+      // A managed group named after a wanted user is that user's private group, left by a creation
+      // that was cut short: the user's creation takes it over.
+      if (group.managed && group.gid >= FIRST_REGULAR_ID && !this.wanted.groups.has(group.name) && !this.wanted.users.has(group.name)) {
         this.entries.push({ action: 'delete', kind: 'group', name: group.name });
       }
     }
@@ -181,9 +183,9 @@ class InstancePlanner {
       }
       if (!seen) {
         const gidOwner = this.ids.gids.get(user.uid);
-        if (gidOwner) {
+        if (gidOwner && !this.isOwnPrivateGroup(login, user.uid)) {
           this.problem(`${login} (users/${user.empId}.yaml) needs gid ${user.uid} for its private group, but ${gidOwner} has it here`);
-        } else if (this.groupsByName.has(login)) {
+        } else if (this.groupsByName.has(login) && !this.isOwnPrivateGroup(login, user.uid)) {
           this.problem(`a group named ${login} already exists here; rollcall gives each user a private group of its login: remove that group or choose another login in users/${user.empId}.yaml`);
         } else {
           this.entries.push({ action: 'create', kind: 'user', name: login, after: userAttributes(user, groups) });
@@ -202,6 +204,12 @@ class InstancePlanner {
       if (!seen.managed) this.entries.push({ action: 'update', kind: 'user', name: login, changes, adopt: true, after: userAttributes(user, groups) });
       else if (Object.keys(changes).length > 0) this.entries.push({ action: 'update', kind: 'user', name: login, changes });
     }
+  }
+
+  /** Is the group named `login` the private group rollcall made for it (managed, gid = uid)? */
+  private isOwnPrivateGroup(login: string, uid: number): boolean {
+    const group = this.groupsByName.get(login);
+    return group !== undefined && group.managed && group.gid === uid;
   }
 
   /** Managed accounts that no longer belong here: locked or deleted by policy.offboard. */
