@@ -124,6 +124,19 @@ describe('plan: create', () => {
     ]);
   });
 
+  it('takes over the private group a creation cut short left behind (managed, gid = uid)', () => {
+    const result = planWeb({ seen: { users: [], groups: [group('dev', 3001), group('alice', 20001)] } });
+    expect(result.errors).toEqual([]);
+    expect(entriesOf(result)).toEqual([{ action: 'create', kind: 'user', name: 'alice', after: ALICE_AFTER }]);
+  });
+
+  it('still refuses a group named after the user that rollcall did not make, or with another gid', () => {
+    for (const leftover of [group('alice', 20001, false), group('alice', 20999)]) {
+      const result = planWeb({ seen: { users: [], groups: [group('dev', 3001), leftover] } });
+      expect(result.errors.map((error) => error.message)).toEqual([expect.stringMatching(/a group named alice already exists here|needs gid 20001 for its private group, but group alice has it/)]);
+    }
+  });
+
   it('creates a missing group with its gid', () => {
     expect(entriesOf(planWeb({ seen: { groups: [] } }))).toEqual([{ action: 'create', kind: 'group', name: 'dev', after: { gid: 3001 } }]);
   });
