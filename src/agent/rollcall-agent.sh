@@ -20,13 +20,13 @@ export PATH LC_ALL
 umask 077
 R=/var/lib/rollcall
 M=$R/managed
-T=
+T= KD=
 nl='
 '
 tab='	'
 
 die() { printf '{"error":"%s"}\n' "$1"; exit 2; }
-cleanup() { [ -n "$T" ] && rm -rf "$T"; }
+cleanup() { rm -rf ${T:+"$T"} ${KD:+"$KD"}; }
 trap cleanup EXIT
 trap 'exit 129' HUP INT TERM
 
@@ -373,20 +373,21 @@ inventory() {
 	case $page in '') page=0 ;; *[!0-9]*) die 'page must be a number' ;; esac
 	# Key fingerprints: each authorized_keys line of a managed user (never through a link), folded
 	# as the planner folds it, hashed in one sha256sum call. Only for the users this page can hold:
-	# a managed user takes at least 130 bytes of the 20,000, so 160 from the page's start suffice.
-	mkdir "$T/k"
+	# a managed user takes at least 130 bytes of the 23,000, so 180 from the page's start suffice.
+	# One small file per key line: on a tmpfs when there is one (many times faster to create there).
+	KD=$(mktemp -d /dev/shm/rollcall.XXXXXX 2>/dev/null) || { KD=$T/k; mkdir "$KD"; }
 	awk -F: -v page="$page" -v managed="$M" 'BEGIN { while ((getline l < managed) > 0) { split(l, w, " "); if (w[1] == "user") m[w[2]] = 1 } }
-		$3 ~ /^[0-9]+$/ && $4 ~ /^[0-9]+$/ { if (idx++ >= page && ($1 in m)) { print $1 "\t" $6; if (++n == 160) exit } }' /etc/passwd |
+		$3 ~ /^[0-9]+$/ && $4 ~ /^[0-9]+$/ { if (idx++ >= page && ($1 in m)) { print $1 "\t" $6; if (++n == 180) exit } }' /etc/passwd |
 		while IFS=$tab read -r u h; do
 			[ -n "$h" ] && [ ! -L "$h" ] && [ ! -L "$h/.ssh" ] && [ -f "$h/.ssh/authorized_keys" ] && [ ! -L "$h/.ssh/authorized_keys" ] && printf '%s\t%s\n' "$u" "$h/.ssh/authorized_keys"
 		done >"$T/akfiles"
-	awk -F'\t' -v dir="$T/k" '{
+	awk -F'\t' -v dir="$KD" '{
 		while ((getline l < $2) > 0) { gsub(/^[ \t]+|[ \t]+$/, "", l); gsub(/[ \t]+/, " ", l); if (l == "" || l ~ /^#/) continue
 			n++; f = dir "/" n; printf "%s", l > f; close(f); print n, $1 }
 		close($2) }' "$T/akfiles" >"$T/kmap"
-	if [ -s "$T/kmap" ]; then (cd "$T/k" && sha256sum -- *) >"$T/ksum"; else : >"$T/ksum"; fi
+	if [ -s "$T/kmap" ]; then (cd "$KD" && sha256sum -- *) >"$T/ksum"; else : >"$T/ksum"; fi
 	for f in $(awk '$1=="sudoers"{print $2}' "$M"); do [ -f "/etc/sudoers.d/$f" ] && [ ! -L "/etc/sudoers.d/$f" ] && printf '%s\n' "$f"; done >"$T/sfiles"
-	awk -v page="$page" -v budget=20000 -v kmap="$T/kmap" -v ksum="$T/ksum" -v sfiles="$T/sfiles" -v managed="$M" '
+	awk -v page="$page" -v budget=23000 -v kmap="$T/kmap" -v ksum="$T/ksum" -v sfiles="$T/sfiles" -v managed="$M" '
 	function js(s,   o, i, n, c, b, k, j, x, ok) {
 		if (s !~ /[^ -~]|["\\]/) return "\"" s "\""
 		o = ""; n = length(s)

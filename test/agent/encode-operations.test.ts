@@ -1,15 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { agentStub, CLOUD_ASSISTANT_MAX_BYTES, invocationSize } from '../../src/agent/agent-script.js';
 import { chunkOperations, encodeOperations, operationsFor, shadowExpiryDay } from '../../src/agent/encode-operations.js';
 import type { PlanEntry, UserAttributes } from '../../src/plan/types.js';
+import { randomEd25519Key } from '../fixtures/random-ssh-key.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN8QEjW/WLKUJCu73SJqUCM9t/kLvRAqofrJN26bQsz1 zhangsan@laptop';
-function randomKey(comment: string): string {
-  const blob = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), randomBytes(32)]);
-  return `ssh-ed25519 ${blob.toString('base64')} ${comment}@laptop`;
-}
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const decode = (ops: string) => gunzipSync(Buffer.from(ops, 'base64')).toString('utf8');
 
@@ -80,7 +76,7 @@ describe('encodeOperations and chunkOperations', () => {
 
   it('keeps every invocation of the stub inside the smaller Cloud Assistant limit, with a useful chunk each', () => {
     // Real keys are random bytes: they do not compress, so each user costs its whole key.
-    const lines = operationsFor(Array.from({ length: 500 }, (_, i) => created(`user${i}`, 20000 + i, { sshKeys: [randomKey(`user${i}`)] })));
+    const lines = operationsFor(Array.from({ length: 500 }, (_, i) => created(`user${i}`, 20000 + i, { sshKeys: [randomEd25519Key(`user${i}@laptop`)] })));
     const chunks = chunkOperations(lines, 7);
     for (const ops of chunks) expect(invocationSize(agentStub(), { mode: 'apply', ops, page: '' })).toBeLessThanOrEqual(CLOUD_ASSISTANT_MAX_BYTES);
     const decoded = chunks.map((ops) => decode(ops).trimEnd().split('\n'));

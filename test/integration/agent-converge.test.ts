@@ -28,18 +28,14 @@ describe.skipIf(skip)('the agent converges sandbox instances to the example desi
   let desired: DesiredState;
 
   beforeAll(async () => {
-    fleet = await SandboxFleet.create();
-    agent = new AgentHarness(fleet);
     desired = await exampleDesiredState();
-    await Promise.all([
-      fleet.createInstance({ id: WEB1, tags: { app: 'web' } }),
-      fleet.createInstance({ id: WEB2, tags: { app: 'web' } }),
-      fleet.createInstance({ id: DB1, tags: { app: 'db' } }),
+    agent = await AgentHarness.start([
+      { id: WEB1, tags: { app: 'web' } },
+      { id: WEB2, tags: { app: 'web' } },
+      { id: DB1, tags: { app: 'db' } },
     ]);
-    for (const { id } of fleet.list()) {
-      await agent.install(id);
-      await agent.sh(id, 'getent group docker >/dev/null || groupadd docker');
-    }
+    fleet = agent.fleet;
+    for (const { id } of fleet.list()) await agent.sh(id, 'getent group docker >/dev/null || groupadd docker');
     // weisi had a hand-made account on web1 before rollcall (users/E1012.yaml says adopt: true).
     await agent.sh(WEB1, 'useradd -u 1001 -m -s /bin/sh weisi');
   });

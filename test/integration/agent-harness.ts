@@ -30,6 +30,14 @@ export async function sandboxSkipReason(): Promise<string | undefined> {
 export class AgentHarness {
   constructor(readonly fleet: SandboxFleet) {}
 
+  /** A new fleet with these instances, the agent installed on each. */
+  static async start(instances: readonly { id: string; tags: Record<string, string> }[]): Promise<AgentHarness> {
+    const harness = new AgentHarness(await SandboxFleet.create());
+    await Promise.all(instances.map((instance) => harness.fleet.createInstance(instance)));
+    for (const { id } of instances) await harness.install(id);
+    return harness;
+  }
+
   async install(id: string): Promise<void> {
     const result = await this.fleet.exec(id, ['sh', '-c', `mkdir -p /var/lib/rollcall && cat >${AGENT_INSTALL_PATH} && chmod 700 ${AGENT_INSTALL_PATH}`], { input: AGENT_SCRIPT });
     expect(result.exitCode, result.stderr.toString()).toBe(0);

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeOperations } from '../../src/agent/encode-operations.js';
 import { loadDesiredState } from '../../src/desired/load-desired-state.js';
 import type { DesiredState, User } from '../../src/desired/types.js';
-import { SandboxFleet } from '../../src/emulators/ecs/sandbox/sandbox-fleet.js';
 import { plan } from '../../src/plan/build-plan.js';
 import { AgentHarness, OUTPUT_CAP, sandboxSkipReason, statuses } from './agent-harness.js';
 
@@ -32,20 +31,16 @@ function desiredState(users: Partial<User>[], sudo: string[] = []): DesiredState
 }
 
 describe.skipIf(skip)('the agent is safe with hostile input', () => {
-  let fleet: SandboxFleet;
   let agent: AgentHarness;
   const ID = 'i-safety0001';
   let generation = 1;
   const apply = async (lines: string[]) => agent.applyOperations(ID, [encodeOperations(lines, generation++)]);
 
   beforeAll(async () => {
-    fleet = await SandboxFleet.create();
-    agent = new AgentHarness(fleet);
-    await fleet.createInstance({ id: ID, tags: { app: 'web' } });
-    await agent.install(ID);
+    agent = await AgentHarness.start([{ id: ID, tags: { app: 'web' } }]);
   });
 
-  afterAll(async () => fleet?.destroyAll());
+  afterAll(async () => agent?.fleet.destroyAll());
 
   it('stores quotes, $(…), backticks, ; and long strings literally, and runs none of them', async () => {
     const key = `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGCqotThnurzrv5hzuzKOUqZBUoUJEtwnQXeQx4cPRAJ ${HOSTILE}`;

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkOperations, operationsFor } from '../../src/agent/encode-operations.js';
 import type { DesiredState, Role, User } from '../../src/desired/types.js';
-import { SandboxFleet } from '../../src/emulators/ecs/sandbox/sandbox-fleet.js';
 import { plan } from '../../src/plan/build-plan.js';
+import { randomEd25519Key } from '../fixtures/random-ssh-key.js';
 import { AgentHarness, sandboxSkipReason, statuses } from '../integration/agent-harness.js';
 
 const TODAY = new Date('2026-11-27T04:00:00Z');
@@ -12,10 +11,6 @@ const USERS = 80;
 const KILLS = 8;
 const skip = await sandboxSkipReason();
 
-function key(comment: string): string {
-  const blob = Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), randomBytes(32)]);
-  return `ssh-ed25519 ${blob.toString('base64')} ${comment}`;
-}
 
 function largeDesiredState(): DesiredState {
   const roles = new Map<string, Role>(
@@ -23,7 +18,7 @@ function largeDesiredState(): DesiredState {
   );
   const users: User[] = Array.from({ length: USERS }, (_, i) => ({
     empId: `E${String(i).padStart(4, '0')}`, login: `worker${i}`, uid: 21000 + i, name: `Worker ${i}`,
-    roles: [{ role: ['alpha', 'beta', 'gamma'][i % 3]! }], sshKeys: [key(`worker${i}@laptop`)], shell: '/bin/bash', state: 'present', adopt: false,
+    roles: [{ role: ['alpha', 'beta', 'gamma'][i % 3]! }], sshKeys: [randomEd25519Key(`worker${i}@laptop`)], shell: '/bin/bash', state: 'present', adopt: false,
   }));
   return {
     fleet: { region: 'cn-hangzhou', hostgroups: { web: { tags: { app: 'web' } } }, policy: { uidRange: [20000, 29999], offboard: 'lock', maxDeletions: 1000, drift: 'correct', interval: '10m', timezone: 'UTC', privilegedGroups: [] } },
@@ -32,17 +27,13 @@ function largeDesiredState(): DesiredState {
 }
 
 describe.skipIf(skip)('the agent killed at random points', () => {
-  let fleet: SandboxFleet;
   let agent: AgentHarness;
 
   beforeAll(async () => {
-    fleet = await SandboxFleet.create();
-    agent = new AgentHarness(fleet);
-    await fleet.createInstance({ id: ID, tags: { app: 'web' } });
-    await agent.install(ID);
+    agent = await AgentHarness.start([{ id: ID, tags: { app: 'web' } }]);
   });
 
-  afterAll(async () => fleet?.destroyAll());
+  afterAll(async () => agent?.fleet.destroyAll());
 
   it('leaves consistent account files, knows every account it made, and converges on the next apply', async () => {
     const baseline = { pwck: await agent.sh(ID, 'pwck -r 2>&1 || true'), grpck: await agent.sh(ID, 'grpck -r 2>&1; echo "exit $?"') };
