@@ -1,11 +1,26 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RollcallError } from '../config/errors.js';
+import { applyCommand } from './commands/apply.js';
+import { inventoryCommand } from './commands/inventory.js';
+import { executorFromFlags } from './commands/observe-fleet.js';
 import { planCommand } from './commands/plan.js';
 import { schemaCommand } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT } from './exit-codes.js';
 import { processIo, type CliIo } from './io.js';
 
+
+/** How commands that reach the fleet are told where it is (each also as ROLLCALL_*; credentials by env only). */
+const FLEET_OPTIONS = {
+  region: { type: 'string' },
+  endpoint: { type: 'string' },
+  'command-name': { type: 'string' },
+  concurrency: { type: 'string' },
+  'max-errors': { type: 'string' },
+  timeout: { type: 'string' },
+  'agent-inline': { type: 'boolean' },
+} as const;
+const FLEET_USAGE = '[--region R] [--endpoint HOST:PORT] [--concurrency N] [--max-errors N] [--timeout S] [--agent-inline]';
 
 interface Command {
   summary: string;
@@ -23,23 +38,38 @@ const COMMANDS: Record<string, Command> = {
   },
   plan: {
     summary: 'show what would change on which instance, like terraform plan',
-    usage: 'rollcall plan [--dir D] [--observed F] [--json] [--detailed-exitcode]',
+    usage: `rollcall plan [--dir D] [--observed F] [--json] [--detailed-exitcode] ${FLEET_USAGE}`,
     options: {
       dir: { type: 'string' },
       observed: { type: 'string' },
       json: { type: 'boolean' },
       'detailed-exitcode': { type: 'boolean' },
+      ...FLEET_OPTIONS,
     },
-    run: (values, _positionals, io) =>
-      planCommand(
+    run: (values, _positionals, io) => {
+      const observed = stringOption(values.observed, io.env.ROLLCALL_OBSERVED);
+      return planCommand(
         {
           dir: dirOption(values, io),
-          observed: stringOption(values.observed, io.env.ROLLCALL_OBSERVED),
+          ...(observed ? { observed } : { executor: executorFromFlags(values, io) }),
           json: Boolean(values.json),
           detailedExitcode: Boolean(values['detailed-exitcode']),
         },
         io,
-      ),
+      );
+    },
+  },
+  apply: {
+    summary: 'plan against the fleet, then apply it through Cloud Assistant',
+    usage: `rollcall apply [--dir D] [--auto-approve] ${FLEET_USAGE}`,
+    options: { dir: { type: 'string' }, 'auto-approve': { type: 'boolean' }, ...FLEET_OPTIONS },
+    run: (values, _positionals, io) => applyCommand({ dir: dirOption(values, io), autoApprove: Boolean(values['auto-approve']), executor: executorFromFlags(values, io) }, io),
+  },
+  inventory: {
+    summary: "the observed state of the fleet's instances (--json: the snapshot plan --observed reads)",
+    usage: `rollcall inventory [--dir D] [--json] ${FLEET_USAGE}`,
+    options: { dir: { type: 'string' }, json: { type: 'boolean' }, ...FLEET_OPTIONS },
+    run: (values, _positionals, io) => inventoryCommand({ dir: dirOption(values, io), json: Boolean(values.json), executor: executorFromFlags(values, io) }, io),
   },
   schema: {
     summary: 'write the JSON Schemas of the desired-state files (for editors)',

@@ -18,9 +18,10 @@ export type RollcallErrorCode =
   | 'invalid-input' // the user's files or flags are wrong: fix them and run again
   | 'plan-refused' // the plan breaks a guard (policy.maxDeletions, conflicts on an instance)
   | 'git' // a git command failed
+  | 'cloud-api' // the cloud refused or failed a request (after retries, where retrying helps)
   | 'internal'; // a bug in rollcall
 
-const RETRYABLE: ReadonlySet<RollcallErrorCode> = new Set(['git']);
+const RETRYABLE: ReadonlySet<RollcallErrorCode> = new Set(['git', 'cloud-api']);
 
 export class RollcallError extends Error {
   override readonly name = 'RollcallError';

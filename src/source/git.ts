@@ -13,6 +13,8 @@ export interface CommittedRevision {
   sha: string;
   /** `Rollcall-Allow-Deletions: N` of that commit, if it has one. */
   allowDeletions?: number;
+  /** The commit's committer time, in seconds since 1970: a later commit has a later one. */
+  committedAt: number;
 }
 
 const ALLOW_DELETIONS = 'Rollcall-Allow-Deletions';
@@ -29,9 +31,10 @@ export async function describeCommittedRevision(dir: string): Promise<CommittedR
     const status = await git.raw(['status', '--porcelain', '--untracked-files=all', '--', '.']);
     if (status.trim() !== '') return undefined;
     const sha = (await git.revparse(['HEAD'])).trim();
+    const committedAt = Number((await git.raw(['log', '-1', '--format=%ct', 'HEAD'])).trim());
     const trailer = (await git.raw(['log', '-1', `--format=%(trailers:key=${ALLOW_DELETIONS},valueonly,separator=%x2C)`, 'HEAD'])).trim();
     const allowDeletions = parseAllowDeletions(trailer);
-    return { sha, ...(allowDeletions !== undefined ? { allowDeletions } : {}) };
+    return { sha, committedAt, ...(allowDeletions !== undefined ? { allowDeletions } : {}) };
   } catch (error) {
     if (/does not have any commits|unknown revision|ambiguous argument 'HEAD'/.test(String(error))) return undefined;
     throw new RollcallError('git', `could not read the git revision of ${path.resolve(dir)}`, { cause: error });

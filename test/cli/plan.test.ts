@@ -111,10 +111,15 @@ describe('rollcall plan', () => {
     rmSync(dir, { recursive: true });
   });
 
-  it('says what to do without --observed, and when the snapshot is missing', async () => {
-    const without = await runCli(['plan', '--dir', 'desired-state']);
+  it('without --observed reads the fleet, and says what is missing to reach it', async () => {
+    const without = await runCli(['plan', '--dir', 'desired-state', '--endpoint', '127.0.0.1:9']);
     expect(without.code).toBe(1);
-    expect(without.stderr).toContain('rollcall plan --observed FILE');
+    expect(without.stderr).toContain('no Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET');
+    const badRegion = await runCli(['plan', '--dir', 'desired-state', '--region', 'Hangzhou!']);
+    expect(badRegion.stderr).toContain('--region / ROLLCALL_REGION: must be a region id like cn-hangzhou');
+  });
+
+  it('says so when the snapshot is missing', async () => {
     const missing = await runCli(['plan', '--dir', 'desired-state', '--observed', 'nope.json']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('cannot read the snapshot nope.json: no such file');

@@ -9,7 +9,7 @@ import { desiredStateRepo } from '../cli/git-fixture.js';
 describe('describeCommittedRevision', () => {
   it('is the HEAD sha of a clean tree', async () => {
     const { dir, git } = desiredStateRepo();
-    expect(await describeCommittedRevision(dir)).toEqual({ sha: git('rev-parse', 'HEAD').trim() });
+    expect(await describeCommittedRevision(dir)).toEqual({ sha: git('rev-parse', 'HEAD').trim(), committedAt: Number(git('log', '-1', '--format=%ct').trim()) });
   });
 
   it('is undefined when a file under the folder is changed or untracked', async () => {

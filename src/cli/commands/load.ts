@@ -11,6 +11,11 @@ export interface LoadedRevision {
   /** fleet.yaml's policy, lifted by the commit's `Rollcall-Allow-Deletions` trailer if it has one. */
   policy: PlanPolicy;
   files: string[];
+  /**
+   * The apply generation: the commit's time for a committed revision, else now. It only grows from
+   * revision to revision, so an agent can refuse an older one that arrives late.
+   */
+  generation: number;
 }
 
 /**
@@ -24,7 +29,8 @@ export async function loadRevision(dir: string, io: CliIo): Promise<{ ok: true; 
   const commit = await describeCommittedRevision(absolute);
   const desired = commit ? { ...result.desired, revision: commit.sha } : result.desired;
   const policy: PlanPolicy = { ...desired.fleet.policy, ...(commit?.allowDeletions !== undefined ? { allowDeletions: commit.allowDeletions } : {}) };
-  return { ok: true, loaded: { desired, policy, files: result.files } };
+  const generation = commit?.committedAt ?? Math.floor(Date.now() / 1000);
+  return { ok: true, loaded: { desired, policy, files: result.files, generation } };
 }
 
 export function printProblems(problems: readonly SourceProblem[], io: CliIo): void {

@@ -3,11 +3,12 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { formatProblem } from '../../config/errors.js';
 import { plan } from '../../plan/build-plan.js';
-import { parseObservedState } from '../../plan/observed-state.js';
+import { parseObservedState, type ObservedState } from '../../plan/observed-state.js';
 import { render } from '../../plan/render-plan.js';
 import { EXIT } from '../exit-codes.js';
 import { wantsColor, type CliIo } from '../io.js';
 import { loadRevision, printProblems } from './load.js';
+import { observeFleet, type ExecutorFactory } from './observe-fleet.js';
 
 export interface PlanOptions {
   dir: string;
@@ -17,40 +18,55 @@ export interface PlanOptions {
   detailedExitcode: boolean;
   /** The clock, for tests; the planner itself never reads one. */
   now?: Date;
+  /** Where the live fleet comes from when there is no snapshot. */
+  executor?: ExecutorFactory;
 }
 
-/** `rollcall plan`: 0 (no changes, or changes without --detailed-exitcode), 2 (changes, with it), 1 (errors). */
+/**
+ * `rollcall plan`: against a snapshot (`--observed`) or the live fleet. Exit 0 (no changes, or
+ * changes without --detailed-exitcode), 2 (changes, with it), 1 (errors, or instances not read).
+ */
 export async function planCommand(options: PlanOptions, io: CliIo): Promise<number> {
-  if (!options.observed) {
-    io.stderr.write(
-      'rollcall plan: reading the fleet itself needs the ECS executor, which this version does not have yet.\n' +
-        'Plan against a snapshot instead: rollcall plan --observed FILE (the format `rollcall inventory --json` prints; an example is test/fixtures/observed.json).\n',
-    );
-    return EXIT.failed;
-  }
   const loaded = await loadRevision(options.dir, io);
   if (!loaded.ok) {
     printProblems(loaded.problems, io);
     return EXIT.failed;
   }
-  const snapshotPath = path.resolve(io.cwd, options.observed);
+  const { desired, policy } = loaded.loaded;
+  let observed: ObservedState;
+  let unreadable = 0;
+  if (options.observed) {
+    const snapshot = await readSnapshot(options.observed, io);
+    if (!snapshot) return EXIT.failed;
+    observed = snapshot;
+  } else {
+    if (!options.executor) throw new Error('plan without --observed needs an executor');
+    const fleet = await observeFleet(options.executor(desired), desired, io);
+    observed = fleet.observed;
+    unreadable = fleet.failures.length;
+  }
+
+  const started = performance.now();
+  const result = plan(desired, observed, policy, options.now ?? new Date());
+  io.log.debug({ revision: result.revision, instances: Object.keys(observed.instances).length, summary: result.summary, ms: Math.round(performance.now() - started) }, 'planned');
+  io.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : render(result, { color: wantsColor(io) }));
+  if (result.errors.length > 0 || unreadable > 0) return EXIT.failed;
+  const changes = Object.keys(result.instances).length > 0;
+  return options.detailedExitcode && changes ? EXIT.changes : EXIT.ok;
+}
+
+/** A snapshot file, validated; problems are printed and undefined returned. */
+export async function readSnapshot(file: string, io: CliIo): Promise<ObservedState | undefined> {
+  const snapshotPath = path.resolve(io.cwd, file);
   const text = await readFile(snapshotPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    io.stderr.write(`rollcall plan: cannot read the snapshot ${options.observed}: ${error.code === 'ENOENT' ? 'no such file' : error.message}\n`);
+    io.stderr.write(`rollcall plan: cannot read the snapshot ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}\n`);
     return undefined;
   });
-  if (text === undefined) return EXIT.failed;
+  if (text === undefined) return undefined;
   const observed = parseObservedState(path.relative(io.cwd, snapshotPath), text);
   if (!observed.ok) {
     for (const problem of observed.problems) io.stderr.write(`${formatProblem(problem)}\n`);
-    return EXIT.failed;
+    return undefined;
   }
-
-  const { desired, policy } = loaded.loaded;
-  const started = performance.now();
-  const result = plan(desired, observed.observed, policy, options.now ?? new Date());
-  io.log.debug({ revision: result.revision, instances: Object.keys(observed.observed.instances).length, summary: result.summary, ms: Math.round(performance.now() - started) }, 'planned');
-  io.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : render(result, { color: wantsColor(io) }));
-  if (result.errors.length > 0) return EXIT.failed;
-  const changes = Object.keys(result.instances).length > 0;
-  return options.detailedExitcode && changes ? EXIT.changes : EXIT.ok;
+  return observed.observed;
 }

@@ -1,0 +1,255 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RollcallError } from '../../config/errors.js';
+import { Ecs, type EcsClient } from './create-ecs-client.js';
+import { FINAL_STATUSES, type InstanceRun } from './invocation-outcome.js';
+import { withRetry, type RetryOptions } from './retry.js';
+
+/** Cloud Assistant's limits that shape how rollcall calls it. */
+export const MAX_INSTANCES_PER_CALL = 100;
+const MAX_RESULTS_PER_PAGE = 50;
+
+export interface CloudAssistantOptions {
+  regionId: string;
+  retry?: RetryOptions;
+  /** The first wait between result polls; it grows to `maxPollMs`. */
+  firstPollMs?: number;
+  maxPollMs?: number;
+}
+
+export interface InvokeRequest {
+  commandId: string;
+  instances: readonly string[];
+  parameters: Record<string, string>;
+  /** Seconds Cloud Assistant lets the script run. */
+  timeoutSeconds: number;
+  /** Idempotency: the same token is the same invocation, never a second run (ASCII, ≤ 64). */
+  clientToken?: string;
+}
+
+/**
+ * Cloud Assistant through the SDK: every call retried by {@link withRetry}, invocations split at
+ * 100 instances, results read page by page with polling that starts fast and backs off.
+ */
+export class CloudAssistant {
+  constructor(
+    private readonly client: EcsClient,
+    private readonly options: CloudAssistantOptions,
+  ) {}
+
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await withRetry(work, this.options.retry);
+    } catch (error) {
+      throw explainApiError(error);
+    }
+  }
+
+  /** The registered command of this name, with its content decoded; undefined when there is none. */
+  async findCommand(name: string): Promise<{ commandId: string; content: string } | undefined> {
+    const response = await this.call(() => this.client.describeCommands(new Ecs.DescribeCommandsRequest({ regionId: this.options.regionId, name, maxResults: 50 })));
+    const command = response.body?.commands?.command?.find((entry) => entry.name === name);
+    if (!command?.commandId) return undefined;
+    return { commandId: command.commandId, content: Buffer.from(command.commandContent ?? '', 'base64').toString('utf8') };
+  }
+
+  /** Runs a registered command on the instances and waits for every instance's result. */
+  async invoke(request: InvokeRequest): Promise<InstanceRun[]> {
+    const runs: InstanceRun[] = [];
+    for (let start = 0; start < request.instances.length; start += MAX_INSTANCES_PER_CALL) {
+      const ids = request.instances.slice(start, start + MAX_INSTANCES_PER_CALL);
+      const token = request.clientToken ? clientToken(request.clientToken, String(start)) : undefined;
+      const response = await this.call(() =>
+        this.client.invokeCommand(
+          new Ecs.InvokeCommandRequest({
+            regionId: this.options.regionId,
+            commandId: request.commandId,
+            instanceId: [...ids],
+            parameters: request.parameters,
+            timeout: request.timeoutSeconds,
+            ...(token ? { clientToken: token } : {}),
+          }),
+        ),
+      );
+      const invokeId = response.body?.invokeId;
+      if (!invokeId) throw new RollcallError('internal', 'InvokeCommand returned no InvokeId');
+      runs.push(...(await this.results(invokeId, ids, request.timeoutSeconds)));
+    }
+    return runs;
+  }
+
+  /** Runs a script given inline (RunCommand) on the instances and waits for every result. */
+  async run(request: RunRequest): Promise<InstanceRun[]> {
+    const runs: InstanceRun[] = [];
+    for (let start = 0; start < request.instances.length; start += MAX_INSTANCES_PER_CALL) {
+      const ids = request.instances.slice(start, start + MAX_INSTANCES_PER_CALL);
+      const token = request.clientToken ? clientToken(request.clientToken, String(start)) : undefined;
+      const response = await this.call(() =>
+        this.client.runCommand(
+          new Ecs.RunCommandRequest({
+            regionId: this.options.regionId,
+            type: 'RunShellScript',
+            commandContent: Buffer.from(request.content).toString('base64'),
+            contentEncoding: 'Base64',
+            enableParameter: true,
+            instanceId: [...ids],
+            parameters: request.parameters,
+            timeout: request.timeoutSeconds,
+            ...(token ? { clientToken: token } : {}),
+          }),
+        ),
+      );
+      const invokeId = response.body?.invokeId;
+      if (!invokeId) throw new RollcallError('internal', 'RunCommand returned no InvokeId');
+      runs.push(...(await this.results(invokeId, ids, request.timeoutSeconds)));
+    }
+    return runs;
+  }
+
+  /** Running Linux instances whose tags include all of `tags`, every page. */
+  async describeByTags(tags: Readonly<Record<string, string>>): Promise<CloudAssistantInstances['instances']> {
+    const tag = Object.entries(tags).map(([key, value]) => new Ecs.DescribeInstancesRequestTag({ key, value }));
+    return this.describeInstances({ tag });
+  }
+
+  /** The instances with these ids that exist, 100 ids a call. */
+  async describeByIds(ids: readonly string[]): Promise<CloudAssistantInstances['instances']> {
+    const found: CloudAssistantInstances['instances'] = [];
+    for (let start = 0; start < ids.length; start += MAX_INSTANCES_PER_CALL) {
+      found.push(...(await this.describeInstances({ instanceIds: JSON.stringify(ids.slice(start, start + MAX_INSTANCES_PER_CALL)) })));
+    }
+    return found;
+  }
+
+  /** Whether Cloud Assistant runs on each instance ("true"/"false" on the wire). */
+  async assistantStatus(ids: readonly string[]): Promise<Map<string, boolean>> {
+    const status = new Map<string, boolean>();
+    for (let start = 0; start < ids.length; start += MAX_INSTANCES_PER_CALL) {
+      const response = await this.call(() =>
+        this.client.describeCloudAssistantStatus(
+          new Ecs.DescribeCloudAssistantStatusRequest({ regionId: this.options.regionId, instanceId: ids.slice(start, start + MAX_INSTANCES_PER_CALL), maxResults: MAX_INSTANCES_PER_CALL }),
+        ),
+      );
+      for (const entry of response.body?.instanceCloudAssistantStatusSet?.instanceCloudAssistantStatus ?? []) {
+        if (entry.instanceId) status.set(entry.instanceId, entry.cloudAssistantStatus === 'true');
+      }
+    }
+    return status;
+  }
+
+  private async describeInstances(filter: { tag?: InstanceType<typeof Ecs.DescribeInstancesRequestTag>[]; instanceIds?: string }): Promise<CloudAssistantInstances['instances']> {
+    const found: CloudAssistantInstances['instances'] = [];
+    let nextToken: string | undefined;
+    do {
+      const response = await this.call(() =>
+        this.client.describeInstances(new Ecs.DescribeInstancesRequest({ regionId: this.options.regionId, maxResults: MAX_INSTANCES_PER_CALL, ...filter, ...(nextToken ? { nextToken } : {}) })),
+      );
+      for (const instance of response.body?.instances?.instance ?? []) {
+        if (!instance.instanceId) continue;
+        const tags = Object.fromEntries((instance.tags?.tag ?? []).flatMap((tag) => (tag.tagKey ? [[tag.tagKey, tag.tagValue ?? '']] : [])));
+        found.push({
+          id: instance.instanceId,
+          tags,
+          ...(instance.instanceName ? { name: instance.instanceName } : {}),
+          ...(instance.OSType ? { osType: instance.OSType } : {}),
+          ...(instance.status ? { status: instance.status } : {}),
+        });
+      }
+      nextToken = response.body?.nextToken || undefined;
+    } while (nextToken);
+    return found;
+  }
+
+  /** Installs a file on the instances (SendFile), as root, replacing what is there. */
+  async sendFile(file: { instances: readonly string[]; targetDir: string; name: string; content: string; mode: string }): Promise<void> {
+    for (let start = 0; start < file.instances.length; start += MAX_INSTANCES_PER_CALL) {
+      await this.call(() =>
+        this.client.sendFile(
+          new Ecs.SendFileRequest({
+            regionId: this.options.regionId,
+            instanceId: file.instances.slice(start, start + MAX_INSTANCES_PER_CALL),
+            targetDir: file.targetDir,
+            name: file.name,
+            content: Buffer.from(file.content).toString('base64'),
+            contentType: 'Base64',
+            fileMode: file.mode,
+            fileOwner: 'root',
+            overwrite: true,
+          }),
+        ),
+      );
+    }
+  }
+
+  /** Polls DescribeInvocationResults until every instance is in a final state, or the deadline passes. */
+  private async results(invokeId: string, instances: readonly string[], timeoutSeconds: number): Promise<InstanceRun[]> {
+    const deadline = Date.now() + (timeoutSeconds + 90) * 1000;
+    let delay = this.options.firstPollMs ?? 100;
+    const final = new Map<string, InstanceRun>();
+    for (;;) {
+      let nextToken: string | undefined;
+      const seen = new Map<string, InstanceRun>();
+      do {
+        const response = await this.call(() =>
+          this.client.describeInvocationResults(
+            new Ecs.DescribeInvocationResultsRequest({ regionId: this.options.regionId, invokeId, maxResults: MAX_RESULTS_PER_PAGE, contentEncoding: 'Base64', ...(nextToken ? { nextToken } : {}) }),
+          ),
+        );
+        for (const result of response.body?.invocation?.invocationResults?.invocationResult ?? []) {
+          if (!result.instanceId) continue;
+          seen.set(result.instanceId, {
+            instance: result.instanceId,
+            status: result.invocationStatus ?? 'Pending',
+            ...(result.exitCode !== undefined && result.exitCode !== null ? { exitCode: result.exitCode } : {}),
+            ...(result.errorCode ? { errorCode: result.errorCode } : {}),
+            ...(result.errorInfo ? { errorInfo: result.errorInfo } : {}),
+            output: Buffer.from(result.output ?? '', 'base64').toString('utf8'),
+            dropped: result.dropped ?? 0,
+          });
+        }
+        nextToken = response.body?.invocation?.nextToken || undefined;
+      } while (nextToken);
+      for (const [id, run] of seen) if (FINAL_STATUSES.has(run.status)) final.set(id, run);
+      if (instances.every((id) => final.has(id))) return instances.map((id) => final.get(id)!);
+      if (Date.now() > deadline) {
+        return instances.map(
+          (id) => final.get(id) ?? { instance: id, status: 'Timeout', errorCode: 'ResultTimeout', errorInfo: `no final result for invocation ${invokeId} within ${timeoutSeconds + 90} s`, output: '', dropped: 0 },
+        );
+      }
+      await sleep(delay);
+      delay = Math.min(this.options.maxPollMs ?? 3000, Math.ceil(delay * 1.5));
+    }
+  }
+}
+
+/** A ClientToken from its parts: the same parts, the same token (ASCII hex, 64 characters). */
+export function clientToken(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\n')).digest('hex');
+}
+
+export interface RunRequest extends Omit<InvokeRequest, 'commandId'> {
+  /** The script itself, for RunCommand (nothing registered). */
+  content: string;
+}
+
+export interface CloudAssistantInstances {
+  instances: { id: string; name?: string; tags: Record<string, string>; osType?: string; status?: string }[];
+}
+
+/** An SDK error as a RollcallError that says what to do; the SDK's own stays as the cause. */
+export function explainApiError(error: unknown): RollcallError {
+  if (error instanceof RollcallError) return error;
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
+  const text = String(message ?? error);
+  if (/unable to get credentials/i.test(text)) {
+    return new RollcallError('invalid-input', 'no Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (or a credentials profile, or a RAM role)', { cause: error });
+  }
+  const hints: Record<string, string> = {
+    SignatureDoesNotMatch: 'check ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+    'InvalidAccessKeyId.NotFound': 'check ALIBABA_CLOUD_ACCESS_KEY_ID',
+    IncompleteSignature: 'the request was not signed as the API expects',
+    Forbidden: 'the RAM policy of these credentials does not allow it',
+  };
+  const hint = code && hints[code] ? `: ${hints[code]}` : '';
+  return new RollcallError('cloud-api', `the ECS API refused the request${code ? ` (${code})` : ''}${hint}: ${text.split('\n')[0]}`, { cause: error });
+}

@@ -1,0 +1,73 @@
+import type { OperationResult } from '../agent/parse-agent-output.js';
+import type { Hostgroup } from '../desired/schema.js';
+import type { ObservedState } from '../plan/observed-state.js';
+import type { Plan } from '../plan/types.js';
+
+/**
+ * The Executor port: how rollcall reaches instances. The planner never sees it; `cli/` and
+ * `reconcile/` wire one in. Adapters live in their own folders (`cloud-assistant/`).
+ */
+export interface Executor {
+  /** The Linux instances the hostgroups select, with their tags; what was left out, and why. */
+  instances(hostgroups: Readonly<Record<string, Hostgroup>>): Promise<InstanceList>;
+  /** The observed state of these instances (the snapshot `plan --observed` reads). */
+  inventory(instances: readonly FleetInstance[], options?: ProgressOptions): Promise<InventoryResult>;
+  /** Applies each instance's plan entries; every operation's result comes back per instance. */
+  apply(plan: Plan, options: ApplyOptions): Promise<ApplyResult>;
+}
+
+export interface FleetInstance {
+  id: string;
+  tags: Record<string, string>;
+  name?: string;
+}
+
+export interface InstanceList {
+  instances: FleetInstance[];
+  /** Instances left out (not Linux, not running, Cloud Assistant offline) and ids that do not exist. */
+  warnings: { instance?: string; message: string }[];
+}
+
+/** Why an instance could not be read or changed, in words a person can act on. */
+export interface InstanceFailure {
+  instance: string;
+  message: string;
+  /** Cloud Assistant's status and error code, when it gave them. */
+  status?: string;
+  errorCode?: string;
+}
+
+export interface InventoryResult {
+  observed: ObservedState;
+  failures: InstanceFailure[];
+}
+
+export interface ProgressEvent {
+  done: number;
+  failed: number;
+  running: number;
+  total: number;
+}
+
+export interface ProgressOptions {
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface ApplyOptions extends ProgressOptions {
+  /** Only grows from revision to revision: the agent refuses anything older than it last applied. */
+  generation: number;
+}
+
+export interface InstanceApplyResult {
+  instance: string;
+  /** applied: every operation ran without failing; failed: some failed, or the instance was unreachable. */
+  status: 'applied' | 'failed' | 'skipped';
+  results: OperationResult[];
+  message?: string;
+}
+
+export interface ApplyResult {
+  instances: InstanceApplyResult[];
+  /** Why not every instance was attempted (the error budget ran out), if that happened. */
+  stopped?: string;
+}
