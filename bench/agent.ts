@@ -9,7 +9,8 @@
  *   3. inventory of the instance, all pages (goal ≤ 0.5 s);
  *   4. with --ansible: Debian's ansible-core running its user + authorized_key modules for the same
  *      users with a local connection inside a sandbox instance (goal: rollcall ≥ 10× faster). It
- *      installs ansible-core with apt first if it is missing, and says so.
+ *      installs ansible-core and ansible (for ansible.posix) with apt first if they are missing, and
+ *      says so.
  *
  *   node --import tsx bench/agent.ts [--users N] [--runs N] [--ansible]
  */
@@ -144,8 +145,9 @@ try {
     try {
       execFileSync('ansible-playbook', ['--version'], { stdio: 'ignore' });
     } catch {
-      console.log('installing ansible-core with apt (Debian package) for the comparison');
-      execFileSync('apt-get', ['install', '-y', '-q', 'ansible-core'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+      // ansible-core has the user module; Debian's ansible package brings ansible.posix (authorized_key).
+      console.log('installing ansible-core and ansible with apt (Debian packages) for the comparison');
+      execFileSync('apt-get', ['install', '-y', '-q', 'ansible-core', 'ansible'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
     }
     const id = 'i-ansible';
     await fleet.createInstance({ id, tags: { app: 'bench' } });
