@@ -85,22 +85,25 @@ describe.skipIf(skip)('the agent converges sandbox instances to the example desi
       'printf "%%devops ALL=(ALL) NOPASSWD: ALL\\n" >/etc/sudoers.d/rollcall-devops',
       'groupmod -g 3999 webdev',
       'usermod -d /home/elsewhere -m fengsan',
+      'usermod -u 20555 zhengshi',
+      'groupmod -g 20777 chenyi',
     ].join(' && '));
     const drifted = plan(desired, await agent.observe(), desired.fleet.policy, TODAY);
     const changes = (drifted.instances[WEB1] ?? []).map((entry) => `${entry.kind} ${entry.name} ${'changes' in entry ? Object.keys(entry.changes).join(',') : entry.action}`);
     expect(changes).toEqual([
       'group webdev gid',
       'sudoers rollcall-devops content',
-      'user chenyi expires',
+      'user chenyi gid,expires',
       'user fengsan home',
       'user lisi shell,groups',
       'user sunqi locked',
       'user zhangsan name,sshKeys',
+      'user zhengshi uid',
     ]);
     const output = await agent.apply(WEB1, drifted.instances[WEB1]!, 3);
     expect(output.results.filter((result) => result.status !== 'changed')).toEqual([]);
     expect(plan(desired, await agent.observe(), desired.fleet.policy, TODAY).instances).toEqual({});
-    expect(await agent.sh(WEB1, 'getent group webdev | cut -d: -f3')).toBe('3004\n');
+    expect(await agent.sh(WEB1, 'getent group webdev | cut -d: -f3; getent passwd zhengshi chenyi | cut -d: -f3,4; stat -c %u /home/zhengshi')).toBe('3004\n20008:20008\n20009:20009\n20008\n');
   });
 
   it('locks a leaver everywhere: password, expiry, keys, groups and running sessions', async () => {
