@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { AGENT_COMMAND_NAME, AGENT_INSTALL_PATH, AGENT_MISSING_EXIT_CODE, AGENT_SCRIPT, agentParameters, agentStub, type AgentMode } from '../../agent/agent-script.js';
 import { chunkOperations, operationsFor } from '../../agent/encode-operations.js';
 import { mergeInventoryPages, parseApplyOutput, parseInventoryPage, type InventoryPage } from '../../agent/parse-agent-output.js';
@@ -192,7 +193,14 @@ export class CloudAssistantExecutor implements Executor {
     const runs = await this.runStub(ids, call);
     const missing = runs.filter((run) => run.exitCode === AGENT_MISSING_EXIT_CODE && run.output.includes('"agent-missing"')).map((run) => run.instance);
     if (missing.length === 0) return runs;
-    await this.assistant.sendFile({ instances: missing, targetDir: AGENT_INSTALL_PATH.replace(/\/[^/]+$/, ''), name: AGENT_INSTALL_PATH.replace(/^.*\//, ''), content: AGENT_SCRIPT, mode: '0700' });
+    // Compressed: the agent is larger than SendFile's 32 KB; the stub unpacks it.
+    await this.assistant.sendFile({
+      instances: missing,
+      targetDir: AGENT_INSTALL_PATH.replace(/\/[^/]+$/, ''),
+      name: `${AGENT_INSTALL_PATH.replace(/^.*\//, '')}.gz`,
+      content: gzipSync(AGENT_SCRIPT),
+      mode: '0600',
+    });
     const again = new Map((await this.runStub(missing, call)).map((run) => [run.instance, run]));
     return runs.map((run) => again.get(run.instance) ?? run);
   }

@@ -160,10 +160,10 @@ export class CloudAssistant {
     return found;
   }
 
-  /** Installs a file on the instances (SendFile), as root, replacing what is there. */
-  async sendFile(file: { instances: readonly string[]; targetDir: string; name: string; content: string; mode: string }): Promise<void> {
+  /** Installs a file on the instances (SendFile), as root, replacing what is there, and waits until it is delivered. */
+  async sendFile(file: { instances: readonly string[]; targetDir: string; name: string; content: string | Buffer; mode: string }): Promise<void> {
     for (let start = 0; start < file.instances.length; start += MAX_INSTANCES_PER_CALL) {
-      await this.call(() =>
+      const response = await this.call(() =>
         this.client.sendFile(
           new Ecs.SendFileRequest({
             regionId: this.options.regionId,
@@ -178,6 +178,22 @@ export class CloudAssistant {
           }),
         ),
       );
+      const invokeId = response.body?.invokeId;
+      if (invokeId) await this.sendFileDelivered(invokeId);
+    }
+  }
+
+  /** Waits for a SendFile to end on every instance; a failure shows when the agent is run again. */
+  private async sendFileDelivered(invokeId: string): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    let delay = this.options.firstPollMs ?? 100;
+    while (Date.now() < deadline) {
+      const response = await this.call(() => this.client.describeSendFileResults(new Ecs.DescribeSendFileResultsRequest({ regionId: this.options.regionId, invokeId })));
+      const invocation = response.body?.invocations?.invocation?.[0];
+      const pending = (invocation?.invokeInstances?.invokeInstance ?? []).some((instance) => !FINAL_STATUSES.has(instance.invocationStatus ?? 'Pending'));
+      if (invocation && !pending) return;
+      await sleep(delay);
+      delay = Math.min(this.options.maxPollMs ?? 3000, Math.ceil(delay * 1.5));
     }
   }
 

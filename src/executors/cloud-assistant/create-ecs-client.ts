@@ -6,9 +6,13 @@ import { RollcallError } from '../../config/errors.js';
 
 export { Ecs };
 // These packages are CommonJS compiled from TypeScript: under native ESM their class is the
-// `default` of the module object.
-const EcsClientClass = EcsModule.default;
-const CredentialClass = CredentialsModule.default;
+// `default` of the module object, while vitest's interop hands over the class itself.
+const EcsClientClass = cjsDefault(EcsModule);
+const CredentialClass = cjsDefault(CredentialsModule);
+
+function cjsDefault<T extends { default: unknown }>(module: T): T['default'] {
+  return ((module as { default?: unknown }).default ?? module) as T['default'];
+}
 export type EcsClient = InstanceType<typeof EcsClientClass>;
 
 export interface EcsClientOptions {
@@ -22,6 +26,11 @@ export interface EcsClientOptions {
  * `@alicloud/credentials` (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET, a profile, an instance RAM role),
  * never from flags. Nothing else imports the SDK's client class.
  */
+/** The credentials package's Config class, wherever the module interop put it. */
+function configClass(): typeof CredentialsModule.Config {
+  return (CredentialsModule.Config ?? (CredentialsModule as unknown as { default: { Config: typeof CredentialsModule.Config } }).default.Config);
+}
+
 export function createEcsClient(options: EcsClientOptions, env: NodeJS.ProcessEnv = process.env): EcsClient {
   // An AccessKey pair in `env` is used as it is (what the chain would find first anyway); without
   // one, the rest of the chain: a profile, an instance RAM role, …
@@ -29,7 +38,7 @@ export function createEcsClient(options: EcsClientOptions, env: NodeJS.ProcessEn
   const keySecret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
   let credential: InstanceType<typeof CredentialClass>;
   try {
-    credential = keyId && keySecret ? new CredentialClass(new CredentialsModule.Config({ type: 'access_key', accessKeyId: keyId, accessKeySecret: keySecret })) : new CredentialClass();
+    credential = keyId && keySecret ? new CredentialClass(new (configClass())({ type: 'access_key', accessKeyId: keyId, accessKeySecret: keySecret })) : new CredentialClass();
   } catch (error) {
     throw new RollcallError('invalid-input', 'no Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or a profile or RAM role', { cause: error });
   }
