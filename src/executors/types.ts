@@ -26,6 +26,8 @@ export interface InstanceList {
   instances: FleetInstance[];
   /** Instances left out (not Linux, not running, Cloud Assistant offline) and ids that do not exist. */
   warnings: { instance?: string; message: string }[];
+  /** Instances that should be managed but cannot be reached now: not everything can be applied. */
+  unreachable: InstanceFailure[];
 }
 
 /** Why an instance could not be read or changed, in words a person can act on. */

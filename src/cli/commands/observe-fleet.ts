@@ -21,10 +21,11 @@ export function executorFromFlags(flags: Record<string, unknown>, io: CliIo): Ex
  * could not be read is said on stderr; the failures are returned so that the command can fail.
  */
 export async function observeFleet(executor: Executor, desired: DesiredState, io: CliIo): Promise<{ observed: ObservedState; failures: InstanceFailure[] }> {
-  const { instances, warnings } = await executor.instances(desired.fleet.hostgroups);
+  const { instances, warnings, unreachable } = await executor.instances(desired.fleet.hostgroups);
   for (const warning of warnings) io.stderr.write(`Warning: ${warning.instance ? `${warning.instance}: ` : ''}${warning.message}\n`);
-  const { observed, failures } = await executor.inventory(instances);
+  const inventory = await executor.inventory(instances);
+  const failures = [...unreachable, ...inventory.failures];
   for (const failure of failures) io.stderr.write(`Error: ${failure.instance}: could not be read: ${failure.message}\n`);
   io.log.debug({ instances: instances.length, failures: failures.length }, 'observed the fleet');
-  return { observed, failures };
+  return { observed: inventory.observed, failures };
 }

@@ -55,6 +55,7 @@ export class CloudAssistantExecutor implements Executor {
   async instances(hostgroups: Readonly<Record<string, Hostgroup>>): Promise<InstanceList> {
     const found = new Map<string, { id: string; name?: string; tags: Record<string, string>; osType?: string; status?: string }>();
     const warnings: InstanceList['warnings'] = [];
+    const unreachable: InstanceFailure[] = [];
     for (const [name, group] of Object.entries(hostgroups).sort(([a], [b]) => compareStrings(a, b))) {
       if (group.tags && Object.keys(group.tags).length > 0) for (const instance of await this.assistant.describeByTags(group.tags)) found.set(instance.id, instance);
       if (group.instanceIds && group.instanceIds.length > 0) {
@@ -71,7 +72,7 @@ export class CloudAssistantExecutor implements Executor {
         return false;
       }
       if (instance.status && instance.status !== 'Running') {
-        warnings.push({ instance: instance.id, message: `is ${instance.status}, not Running: left out until it runs` });
+        unreachable.push({ instance: instance.id, message: `is ${instance.status}, not Running: left out until it runs` });
         return false;
       }
       return true;
@@ -80,12 +81,12 @@ export class CloudAssistantExecutor implements Executor {
     const instances: FleetInstance[] = [];
     for (const instance of candidates.sort((a, b) => compareStrings(a.id, b.id))) {
       if (assistant.get(instance.id) === false) {
-        warnings.push({ instance: instance.id, message: 'has no Cloud Assistant running: left out (start it with systemctl start aliyun)' });
+        unreachable.push({ instance: instance.id, message: 'Cloud Assistant is not running there: start it (systemctl start aliyun); the instance is left out until then' });
         continue;
       }
       instances.push({ id: instance.id, tags: instance.tags, ...(instance.name ? { name: instance.name } : {}) });
     }
-    return { instances, warnings };
+    return { instances, warnings, unreachable };
   }
 
   async inventory(instances: readonly FleetInstance[], options: ProgressOptions = {}): Promise<InventoryResult> {
@@ -162,7 +163,10 @@ export class CloudAssistantExecutor implements Executor {
       let live = [...batch.instances].sort(compareStrings);
       for (const [index, ops] of batch.chunks.entries()) {
         if (live.length === 0) break;
-        const token = clientToken(plan.revision, String(options.generation), live.join(','), String(index));
+        // The same revision, instances and operations: the same token, so a retry after a crash
+        // reads the first run instead of starting a second. Drift corrected later under the same
+        // revision has other operations, so another token.
+        const token = clientToken(plan.revision, String(options.generation), live.join(','), String(index), ops);
         const runs = await this.runAgent(live, { mode: 'apply', ops, clientToken: token });
         for (const run of runs) {
           const result = outcome.get(run.instance)!;

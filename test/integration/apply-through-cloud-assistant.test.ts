@@ -1,0 +1,129 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEcsEmulator, type EcsEmulator } from '../../src/emulators/ecs/ecs-emulator.js';
+import { CloudAssistant } from '../../src/executors/cloud-assistant/cloud-assistant.js';
+import { createEcsClient } from '../../src/executors/cloud-assistant/create-ecs-client.js';
+import { parseObservedState } from '../../src/plan/observed-state.js';
+import { runCli } from '../cli/run-cli.js';
+import { sandboxSkipReason } from './agent-harness.js';
+
+const skip = await sandboxSkipReason();
+const WEB = ['i-bp1web0000001', 'i-bp1web0000002', 'i-bp1web0000003', 'i-bp1web0000004'];
+const DB = ['i-bp1db0000001', 'i-bp1db0000002'];
+const DIR = path.resolve('desired-state');
+
+describe.skipIf(skip)('rollcall inventory, plan and apply through Cloud Assistant (the real SDK against the emulator)', () => {
+  let ecs: EcsEmulator;
+  let env: NodeJS.ProcessEnv;
+  const cli = (...argv: string[]) => runCli([...argv, '--dir', DIR], { env });
+
+  beforeAll(async () => {
+    ecs = await startEcsEmulator({
+      instances: [...WEB.map((id) => ({ id, tags: { app: 'web' } })), ...DB.map((id) => ({ id, tags: { app: 'db' } }))],
+      // One API second lasts 50 ms: a Timeout of 10 s is over in half a second.
+      secondMs: 50,
+      seed: 7,
+    });
+    for (const id of ecs.instances) await ecs.fleet.exec(id, ['sh', '-c', 'getent group docker >/dev/null || groupadd docker']);
+    // One instance has no agent yet: the executor installs it with SendFile.
+    await ecs.fleet.exec(DB[1]!, ['rm', '-f', '/var/lib/rollcall/rollcall-agent.sh']);
+    env = { ALIBABA_CLOUD_ACCESS_KEY_ID: ecs.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: ecs.accessKeySecret, ROLLCALL_ECS_ENDPOINT: ecs.endpoint, ROLLCALL_TIMEOUT: '1200' };
+  });
+
+  afterAll(async () => ecs?.close());
+
+  it('converges six instances in two hostgroups, then finds nothing to do', async () => {
+    const apply = await cli('apply', '--auto-approve');
+    expect(apply.stderr).toBe('');
+    expect(apply.stdout).toMatch(/Apply complete: 6 of 6 instances applied; \d+ changed, 0 unchanged, 0 failed\./);
+    expect(apply.code).toBe(0);
+    const again = await cli('plan', '--detailed-exitcode');
+    expect(again.stdout).toContain('No changes. The fleet matches the desired state.');
+    expect(again.code).toBe(0);
+    expect((await ecs.fleet.exec(DB[1]!, ['getent', 'passwd', 'wangwu'])).stdout.toString()).toMatch(/^wangwu:x:20003:/);
+  });
+
+  it('reads the fleet as a snapshot that plan --observed accepts', async () => {
+    const inventory = await cli('inventory', '--json');
+    expect(inventory.code).toBe(0);
+    const snapshot = parseObservedState('inventory.json', inventory.stdout);
+    expect(snapshot.ok && Object.keys(snapshot.observed.instances).sort()).toEqual([...DB, ...WEB].sort());
+    expect(snapshot.ok && snapshot.observed.instances[WEB[0]!]?.tags).toEqual({ app: 'web' });
+  });
+
+  it('corrects drift made by hand', async () => {
+    await ecs.fleet.exec(WEB[2]!, ['usermod', '-s', '/bin/sh', 'zhangsan']);
+    const drifted = await cli('plan', '--detailed-exitcode');
+    expect(drifted.code).toBe(2);
+    expect(drifted.stdout).toContain(`  # ${WEB[2]}\n  ~ user zhangsan\n      shell: /bin/sh -> /bin/bash\n`);
+    expect((await cli('apply', '--auto-approve')).code).toBe(0);
+    expect((await cli('plan', '--detailed-exitcode')).code).toBe(0);
+  });
+
+  it('still converges when half of all calls are throttled', async () => {
+    ecs.faults.setThrottle('*', 0.5);
+    try {
+      await ecs.fleet.exec(WEB[0]!, ['usermod', '-c', 'Somebody', 'lisi']);
+      const apply = await cli('apply', '--auto-approve');
+      expect(apply.stdout).toContain('Apply complete: 1 of 1 instances applied');
+      expect(apply.code).toBe(0);
+    } finally {
+      ecs.faults.setThrottle('*', 0);
+    }
+    expect((await cli('plan', '--detailed-exitcode')).code).toBe(0);
+  });
+
+  it('reports an instance whose Cloud Assistant is offline, and converges the rest', async () => {
+    ecs.faults.offline.add(WEB[1]!);
+    try {
+      for (const id of [WEB[0]!, WEB[1]!]) await ecs.fleet.exec(id, ['usermod', '-s', '/bin/sh', 'sunqi']);
+      const apply = await cli('apply', '--auto-approve');
+      expect(apply.stderr).toContain(`Error: ${WEB[1]}: could not be read: Cloud Assistant is not running there`);
+      expect(apply.stdout.split('\n').slice(-2).join('\n')).toContain('Apply complete: 1 of 1 instances applied');
+      expect(apply.code).toBe(1);
+    } finally {
+      ecs.faults.offline.delete(WEB[1]!);
+    }
+    expect((await cli('apply', '--auto-approve')).code).toBe(0);
+  });
+
+  it('reports a run that hangs as a timeout', async () => {
+    await ecs.fleet.exec(DB[0]!, ['usermod', '-s', '/bin/sh', 'wangwu']);
+    const observedFirst = await cli('plan', '--detailed-exitcode');
+    expect(observedFirst.code).toBe(2);
+    ecs.faults.hang.add(DB[0]!);
+    try {
+      const apply = await runCli(['apply', '--auto-approve', '--dir', DIR, '--timeout', '10'], { env });
+      expect(apply.code).toBe(1);
+      expect(apply.stderr + apply.stdout).toMatch(/did not finish in time/);
+    } finally {
+      ecs.faults.hang.delete(DB[0]!);
+    }
+  });
+
+  it('never runs twice what one ClientToken asked once: a restart reads the same invocation', async () => {
+    const assistant = new CloudAssistant(createEcsClient({ regionId: ecs.regionId, endpoint: ecs.endpoint }, env), { regionId: ecs.regionId });
+    const request = { instances: [WEB[3]!], parameters: {}, timeoutSeconds: 60, clientToken: 'revision-abc', content: 'echo ran >>/root/runs; wc -l </root/runs' };
+    const first = await assistant.run(request);
+    // rollcall "crashed" after RunCommand; the next process asks again with the same token.
+    const second = await assistant.run(request);
+    expect(first[0]?.output.trim()).toBe('1');
+    expect(second[0]?.output.trim()).toBe('1');
+    expect((await ecs.fleet.exec(WEB[3]!, ['wc', '-l', '/root/runs'])).stdout.toString().trim()).toBe('1 /root/runs');
+  });
+
+  it('refuses a registered command that is not this rollcall\'s agent, unless --agent-inline', async () => {
+    const other = await startEcsEmulator({ fleet: ecs.fleet, preloadAgentCommand: false, installAgent: false });
+    try {
+      const otherEnv = { ...env, ROLLCALL_ECS_ENDPOINT: other.endpoint, ALIBABA_CLOUD_ACCESS_KEY_ID: other.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: other.accessKeySecret };
+      const refused = await runCli(['plan', '--dir', DIR], { env: otherEnv });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('no Cloud Assistant command named rollcall-agent in this region: deploy the stack');
+      const inline = await runCli(['plan', '--dir', DIR, '--agent-inline'], { env: otherEnv });
+      expect(inline.stderr).toBe('');
+      expect(inline.code).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+});
