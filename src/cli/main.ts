@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RollcallError } from '../config/errors.js';
 import { applyCommand } from './commands/apply.js';
+import { emulateCommand, parseTags } from './commands/emulate.js';
 import { inventoryCommand } from './commands/inventory.js';
 import { executorFromFlags } from './commands/observe-fleet.js';
 import { planCommand } from './commands/plan.js';
@@ -70,6 +71,22 @@ const COMMANDS: Record<string, Command> = {
     usage: `rollcall inventory [--dir D] [--json] ${FLEET_USAGE}`,
     options: { dir: { type: 'string' }, json: { type: 'boolean' }, ...FLEET_OPTIONS },
     run: (values, _positionals, io) => inventoryCommand({ dir: dirOption(values, io), json: Boolean(values.json), executor: executorFromFlags(values, io) }, io),
+  },
+  emulate: {
+    summary: 'run one emulator alone in the foreground (ecs); prints its endpoint as one JSON line',
+    usage: 'rollcall emulate ecs [--port P] [--instances N] [--tags k=v…] [--region R]',
+    options: { port: { type: 'string' }, instances: { type: 'string' }, tags: { type: 'string', multiple: true }, region: { type: 'string' } },
+    run: (values, positionals, io) =>
+      emulateCommand(
+        {
+          target: positionals[0] ?? '',
+          port: Number(stringOption(values.port, io.env.ROLLCALL_PORT) ?? 0),
+          instances: Number(stringOption(values.instances) ?? 3),
+          tags: parseTags((values.tags as string[] | undefined) ?? []),
+          ...(typeof values.region === 'string' ? { region: values.region } : {}),
+        },
+        io,
+      ),
   },
   schema: {
     summary: 'write the JSON Schemas of the desired-state files (for editors)',
