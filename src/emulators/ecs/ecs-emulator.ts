@@ -5,7 +5,7 @@ import { AGENT_COMMAND_NAME, AGENT_INSTALL_PATH, AGENT_SCRIPT, agentStub } from 
 import { ClientTokens } from './client-tokens.js';
 import { DEFAULT_TIMEOUT_SECONDS } from './cloud-assistant-limits.js';
 import { CommandStore } from './commands.js';
-import type { EcsContext } from './ecs-context.js';
+import { servedInstances, type EcsContext } from './ecs-context.js';
 import { Faults } from './faults.js';
 import { createRequestHandler } from './handle-request.js';
 import { Invocations } from './invocations.js';
@@ -13,6 +13,7 @@ import { ReplayGuard } from './replay-guard.js';
 import { RunQueue } from './run-queue.js';
 import { SandboxFleet, type CreateInstanceOptions } from './sandbox/sandbox-fleet.js';
 import { EventPoster, taskCompletedEvent } from './task-completed-event.js';
+import { VirtualInstances, VirtualInstancesError, type VirtualInstanceOptions, type VirtualRunner } from './virtual-instances.js';
 
 /** An AccessKey pair the emulator accepts. */
 export interface AccessKeyPair {
@@ -34,6 +35,13 @@ export interface EcsEmulatorOptions {
   fleet?: SandboxFleet;
   /** Instances to create (in a fleet of the emulator's own, unless `fleet` is given). */
   instances?: readonly CreateInstanceOptions[];
+  /**
+   * Instances that exist for the API but have no sandbox behind them: `runner` answers their runs.
+   * Their ids must differ from the fleet's.
+   */
+  virtualInstances?: readonly VirtualInstanceOptions[];
+  /** Answers the runs of the virtual instances (required with `virtualInstances`). */
+  runner?: VirtualRunner;
   /** Where to POST an `ecs:CloudAssistant:TaskCompleted` CloudEvent each time an instance's run of a command ends. */
   taskCompletedUrl?: string;
   /** Register the `rollcall-agent` command (the agent stub, with parameters), as the stack does in production. Default true. */
@@ -61,8 +69,13 @@ export interface EcsEmulator {
   readonly accessKeys: readonly AccessKeyPair[];
   readonly regionId: string;
   readonly accountId: string;
-  /** Ids of the fleet's instances, now. */
+  /** Ids of the instances served now: the fleet's and the virtual ones. */
   readonly instances: string[];
+  /**
+   * Requests received per action (`RunCommand` → 12), throttled and refused ones included, as the
+   * cloud would count them; `clear()` it to count afresh.
+   */
+  readonly calls: Map<string, number>;
   /** Faults to inject, changeable at any time. */
   readonly faults: Faults;
   readonly fleet: SandboxFleet;
@@ -97,12 +110,16 @@ export async function startEcsEmulator(options: EcsEmulatorOptions = {}): Promis
   const accountId = options.accountId ?? DEFAULT_ACCOUNT;
   const accessKeys = options.accessKeys && options.accessKeys.length > 0 ? [...options.accessKeys] : [generateAccessKey()];
   const secrets = new Map(accessKeys.map((key) => [key.accessKeyId, key.accessKeySecret]));
+  // Checked before a fleet is made, so that a bad list leaves nothing behind.
+  const virtual = new VirtualInstances(options.virtualInstances, options.runner);
+  const calls = new Map<string, number>();
   const ownsFleet = options.fleet === undefined;
   const fleet = options.fleet ?? (await SandboxFleet.create());
   const faults = new Faults(options.seed);
   const poster = options.taskCompletedUrl === undefined ? undefined : new EventPoster(options.taskCompletedUrl);
   const invocations = new Invocations({
     fleet,
+    virtual,
     faults,
     queue: new RunQueue(options.concurrency ?? DEFAULT_CONCURRENCY),
     regionId,
@@ -123,12 +140,14 @@ export async function startEcsEmulator(options: EcsEmulatorOptions = {}): Promis
         }),
       ),
   });
-  const context: EcsContext = { regionId, accountId, fleet, faults, commands: new CommandStore(), invocations, clientTokens: new ClientTokens() };
+  const context: EcsContext = { regionId, accountId, fleet, virtual, faults, commands: new CommandStore(), invocations, clientTokens: new ClientTokens() };
   const installAgent = (instanceId: string) => installAgentOn(fleet, instanceId);
 
   let server: Server | undefined;
   try {
     await Promise.all((options.instances ?? []).map((instance) => fleet.createInstance(instance)));
+    const taken = virtual.list().find((instance) => fleet.get(instance.id) !== undefined);
+    if (taken !== undefined) throw new VirtualInstancesError(`virtual instance ${taken.id} has the id of a sandbox instance of the fleet`);
     if (options.installAgent ?? true) await Promise.all(fleet.list().map((instance) => installAgent(instance.id)));
     const agentCommandId =
       (options.preloadAgentCommand ?? true)
@@ -143,7 +162,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions = {}): Promis
           }).commandId
         : undefined;
     // A 24 KB script in the query string makes the URL longer than Node's default 16 KiB header limit.
-    server = createServer({ maxHeaderSize: 256 * 1024 }, createRequestHandler({ context, secretOf: (id) => secrets.get(id), replayGuard: new ReplayGuard() }));
+    server = createServer({ maxHeaderSize: 256 * 1024 }, createRequestHandler({ context, secretOf: (id) => secrets.get(id), replayGuard: new ReplayGuard(), calls }));
     const port = await listen(server, options.port ?? 0);
     const listening = server;
 
@@ -169,8 +188,9 @@ export async function startEcsEmulator(options: EcsEmulatorOptions = {}): Promis
       regionId,
       accountId,
       get instances() {
-        return fleet.list().map((instance) => instance.id);
+        return servedInstances(context).map((instance) => instance.id);
       },
+      calls,
       faults,
       fleet,
       agentCommandId,

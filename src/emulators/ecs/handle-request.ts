@@ -20,6 +20,8 @@ export interface RequestHandlerOptions {
   /** The secret of an AccessKey id, or undefined for an unknown one. */
   secretOf: (accessKeyId: string) => string | undefined;
   replayGuard: ReplayGuard;
+  /** Requests per action, counted once signature and replay checks pass and the action is named (refused ones too). */
+  calls: Map<string, number>;
 }
 
 /**
@@ -57,6 +59,7 @@ async function handle(request: IncomingMessage, options: RequestHandlerOptions):
   const headerAction = signature.algorithm === 'HMAC-SHA1' ? undefined : single(request.headers['x-acs-action']);
   const action = headerAction ?? params['Action'];
   if (action === undefined || action === '') throw missingParameter('Action');
+  options.calls.set(action, (options.calls.get(action) ?? 0) + 1);
   const version = (signature.algorithm === 'HMAC-SHA1' ? undefined : single(request.headers['x-acs-version'])) ?? params['Version'];
   if (version !== undefined && version !== API_VERSION) throw new EcsApiError(400, 'InvalidVersion', `Specified parameter Version is not valid: ${JSON.stringify(version)}; the emulator speaks ECS ${API_VERSION}.`);
   const handler = ACTIONS.get(action);

@@ -6,6 +6,7 @@ import { newFileInvokeId, newInvokeId } from './ids.js';
 import { FINAL_STATUSES, TASK_COMPLETED_STATUSES, type InstanceStatus } from './invocation-status.js';
 import type { RunQueue } from './run-queue.js';
 import { SandboxError, type RunResult, type SandboxFleet } from './sandbox/sandbox-fleet.js';
+import type { VirtualInstances } from './virtual-instances.js';
 
 /** Seconds Cloud Assistant tries to deliver a command before the instance's run is `Aborted`. */
 export const DELIVERY_DEADLINE_SECONDS = 60;
@@ -130,6 +131,8 @@ export type Invocation = CommandInvocation | FileInvocation;
 /** What the engine runs on, and where it reports finished instances. */
 export interface InvocationsOptions {
   fleet: SandboxFleet;
+  /** Instances whose runs a function answers instead of a sandbox. */
+  virtual: VirtualInstances;
   faults: Faults;
   queue: RunQueue;
   regionId: string;
@@ -144,11 +147,13 @@ interface ActiveRun {
   token: string;
   /** Settles when the run's process has exited. */
   done: Promise<unknown>;
+  /** A virtual instance's run is stopped through this, not by killing processes. */
+  stop?: AbortController;
 }
 
 /**
  * The invocations of the emulated region, and the engine that carries them out on the sandbox
- * instances: each instance's run goes Pending → Running → a final status, asynchronously, a bounded
+ * instances (or hands them to the runner of the virtual ones): each instance's run goes Pending → Running → a final status, asynchronously, a bounded
  * number at once, with the faults of `Faults` applied as it is dispatched.
  */
 export class Invocations {
@@ -322,11 +327,13 @@ export class Invocations {
   }
 
   async #runCommand(invocation: CommandInvocation, record: InstanceRecord): Promise<void> {
-    const { fleet, regionId, accountId, secondMs } = this.#options;
+    const { fleet, virtual, regionId, accountId, secondMs } = this.#options;
     const { command } = invocation;
     const id = record.instanceId;
+    const isVirtual = virtual.get(id) !== undefined;
     const workingDir = command.workingDir !== '' && command.workingDir !== '/root' ? command.workingDir : undefined;
-    if (workingDir !== undefined) {
+    // A virtual instance has every directory.
+    if (workingDir !== undefined && !isVirtual) {
       const check = await fleet.exec(id, ['test', '-d', workingDir], { timeoutMs: 10_000 });
       if (check.exitCode !== 0) {
         this.#finish(invocation, record, 'Failed', { errorCode: 'DirectoryNotExists', errorInfo: 'the specified directory does not exists' });
@@ -339,12 +346,23 @@ export class Invocations {
       return;
     }
     const timeoutMs = command.timeoutSeconds * secondMs;
+    const token = randomUUID();
+    if (isVirtual) {
+      const stop = new AbortController();
+      const run = virtual.run(id, command.content, command.enableParameter ? (command.parameters ?? {}) : {}, { timeoutMs, signal: stop.signal, hang: record.faults.hang });
+      this.#runs.set(record, { token, done: run.catch(() => {}), stop });
+      try {
+        this.#conclude(invocation, record, await run);
+      } finally {
+        this.#runs.delete(record);
+      }
+      return;
+    }
     // The sandbox runs in /root; another WorkingDir is entered first, its path passed by environment
     // so that no request value becomes script text (and no {{…}} in it is substituted).
     const script = record.faults.hang
       ? `exec sleep ${Math.ceil(timeoutMs / 1000) + 60}`
       : `${workingDir === undefined ? '' : `cd "$${WORKING_DIR_VARIABLE}" || exit 1\n`}${command.content}`;
-    const token = randomUUID();
     const run = fleet.runScript(id, script, {
       // Without EnableParameter nothing is substituted, built-ins included: `{{x}}` stays text.
       parameters: command.enableParameter ? command.parameters : {},
@@ -361,6 +379,11 @@ export class Invocations {
     } finally {
       this.#runs.delete(record);
     }
+    this.#conclude(invocation, record, result);
+  }
+
+  /** How a run ended, as the instance's output, exit code and final status. */
+  #conclude(invocation: CommandInvocation, record: InstanceRecord, result: RunResult): void {
     // Cloud Assistant returns one output; the sandbox keeps the streams apart, so stderr follows stdout.
     const output = Buffer.concat([result.stdout, result.stderr]);
     record.output = output.subarray(0, OUTPUT_LIMIT_BYTES);
@@ -376,6 +399,11 @@ export class Invocations {
   async #writeFile(invocation: FileInvocation, record: InstanceRecord): Promise<void> {
     const { fleet, secondMs } = this.#options;
     const { file } = invocation;
+    // Nothing to write to on a virtual instance: the send succeeds, as it would on a healthy one.
+    if (this.#options.virtual.get(record.instanceId) !== undefined) {
+      this.#finish(invocation, record, 'Success', { errorCode: '', errorInfo: '' });
+      return;
+    }
     if (file.name === '.' || file.name === '..' || /[/\0]/.test(file.name)) {
       this.#finish(invocation, record, 'Failed', { errorCode: 'FileNameInvalid', errorInfo: 'the file name is invalid: it must not be . or .. or hold a /' });
       return;
@@ -399,6 +427,11 @@ export class Invocations {
       const run = this.#runs.get(record);
       if (run === undefined) {
         await sleep(50);
+        continue;
+      }
+      if (run.stop !== undefined) {
+        run.stop.abort();
+        await run.done;
         continue;
       }
       await this.#options.fleet.exec(record.instanceId, ['sh', '-c', KILL_RUN_SCRIPT, 'sh', `${RUN_MARKER}=${run.token}`], { timeoutMs: 10_000 }).catch(() => {});

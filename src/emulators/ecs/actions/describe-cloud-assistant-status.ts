@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { apiTime } from '../api-time.js';
 import { EcsApiError } from '../api-error.js';
 import { MAX_INSTANCES } from '../cloud-assistant-limits.js';
-import type { ActionHandler } from '../ecs-context.js';
+import { servedInstance, servedInstances, type ActionHandler } from '../ecs-context.js';
 import { paginate } from '../paging.js';
 import { listParam, readParams } from '../request-params.js';
 
@@ -26,7 +26,7 @@ export const describeCloudAssistantStatus: ActionHandler = (params, context) => 
     throw new EcsApiError(403, 'InstanceIds.ExceedLimit', `The number of instance IDs exceeds the upper limit: ${ids.length} given, at most ${MAX_INSTANCES} are allowed.`);
   }
   const linux = OSType === undefined || OSType.toLowerCase() === 'linux';
-  const instances = linux ? (ids.length > 0 ? ids.filter((id) => context.fleet.get(id) !== undefined) : context.fleet.list().map((instance) => instance.id)) : [];
+  const instances = linux ? (ids.length > 0 ? ids.filter((id) => servedInstance(context, id) !== undefined) : servedInstances(context).map((instance) => instance.id)) : [];
   // With InstanceId.N the paging parameters are ignored, as documented.
   const page = ids.length > 0 ? { items: instances, reply: { NextToken: '', PageNumber: 1, PageSize: instances.length, TotalCount: instances.length } } : paginate(instances, params, { defaultSize: 10, maxSize: 50 });
   const now = new Date();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EcsApiError } from '../api-error.js';
-import type { ActionHandler } from '../ecs-context.js';
+import { servedInstances, type ActionHandler } from '../ecs-context.js';
 import { paginate } from '../paging.js';
 import { readParams } from '../request-params.js';
 import type { SandboxInstance } from '../sandbox/sandbox-fleet.js';
@@ -17,7 +17,7 @@ const DescribeInstancesParams = {
 const InstanceIdList = z.array(z.string());
 
 /**
- * DescribeInstances: the sandbox instances, all Running Linux instances of the region, filtered by
+ * DescribeInstances: the sandbox and virtual instances, all Running Linux instances of the region, filtered by
  * `Tag.N.Key`/`Tag.N.Value` (N ≤ 20), `InstanceIds` (a JSON array, ≤ 100) and `Status`, paged by
  * `MaxResults` (brought into 10..100, as documented) and `NextToken`, or `PageNumber`/`PageSize` (≤ 100).
  */
@@ -26,8 +26,7 @@ export const describeInstances: ActionHandler = (params, context) => {
   const ids = InstanceIds === undefined ? undefined : instanceIdList(InstanceIds);
   const tags = readTagFilters(params);
   const wanted = ids === undefined || ids.length === 0 ? undefined : new Set(ids);
-  const instances = context.fleet
-    .list()
+  const instances = servedInstances(context)
     .filter((instance) => wanted === undefined || wanted.has(instance.id))
     .filter((instance) => matchesTags(instance.tags, tags))
     .filter(() => Status === undefined || Status === 'Running');

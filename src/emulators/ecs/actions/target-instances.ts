@@ -1,6 +1,6 @@
 import { EcsApiError } from '../api-error.js';
 import { checkInstanceIds, MAX_INSTANCES } from '../cloud-assistant-limits.js';
-import type { EcsContext } from '../ecs-context.js';
+import { servedInstance, servedInstances, type EcsContext } from '../ecs-context.js';
 import { listParam, type RequestParams } from '../request-params.js';
 import { matchesTags, readTagFilters } from '../tag-filters.js';
 
@@ -15,7 +15,7 @@ export function targetInstances(params: RequestParams, context: EcsContext, max:
   const tags = readTagFilters(params, 'ResourceTag');
   if (tags.length > 0) {
     if (ids.length > 0) throw new EcsApiError(400, 'InvalidResourceTag.ConflictWithInstanceIds', 'The specified param ResourceTag conflicts with InstanceId: pass one or the other.');
-    const matched = context.fleet.list().filter((instance) => matchesTags(instance.tags, tags)).map((instance) => instance.id);
+    const matched = servedInstances(context).filter((instance) => matchesTags(instance.tags, tags)).map((instance) => instance.id);
     if (matched.length === 0) throw new EcsApiError(400, 'InvalidResourceTag.InstanceNotFound', 'InstanceIds are not found by the specified ResourceTag.');
     return checkInstanceIds(matched, max);
   }
@@ -26,6 +26,6 @@ export function targetInstances(params: RequestParams, context: EcsContext, max:
 
 /** Throws `InvalidInstance.NotFound` naming the ids no instance has. */
 export function requireKnownInstances(ids: readonly string[], context: EcsContext): void {
-  const unknown = ids.filter((id) => context.fleet.get(id) === undefined);
+  const unknown = ids.filter((id) => servedInstance(context, id) === undefined);
   if (unknown.length > 0) throw new EcsApiError(404, 'InvalidInstance.NotFound', `The specified instance does not exist: ${unknown.join(', ')}.`);
 }
