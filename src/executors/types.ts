@@ -58,6 +58,13 @@ export interface ProgressOptions {
 export interface ApplyOptions extends ProgressOptions {
   /** Only grows from revision to revision: the agent refuses anything older than it last applied. */
   generation: number;
+  /**
+   * Names this attempt at applying the plan; part of every ClientToken. Within one attempt a
+   * repeated call never starts a second run; a process that resumes an attempt after a crash
+   * passes the same name and reads the same invocations. A new attempt runs again, so that a
+   * failure can be retried. Default: a new random name.
+   */
+  attempt?: string;
 }
 
 export interface InstanceApplyResult {

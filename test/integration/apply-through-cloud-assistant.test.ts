@@ -2,7 +2,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEcsEmulator, type EcsEmulator } from '../../src/emulators/ecs/ecs-emulator.js';
 import { CloudAssistant } from '../../src/executors/cloud-assistant/cloud-assistant.js';
-import { createEcsClient } from '../../src/executors/cloud-assistant/create-ecs-client.js';
+import { createEcsClient, Ecs } from '../../src/executors/cloud-assistant/create-ecs-client.js';
+import { readFleetAccess } from '../../src/config/fleet-access.js';
+import { loadDesiredState } from '../../src/desired/load-desired-state.js';
+import { createExecutor } from '../../src/executors/create-executor.js';
+import { plan } from '../../src/plan/build-plan.js';
+import { describeCommittedRevision } from '../../src/source/git.js';
 import { parseObservedState } from '../../src/plan/observed-state.js';
 import { runCli } from '../cli/run-cli.js';
 import { sandboxSkipReason } from './agent-harness.js';
@@ -101,6 +106,26 @@ describe.skipIf(skip)('rollcall inventory, plan and apply through Cloud Assistan
     }
   });
 
+  it('stops starting batches once the error budget is spent, and says so', async () => {
+    // Different drift on each web instance: different operations, so one batch each.
+    const drift = [['usermod', '-c', 'Drift', 'zhangsan'], ['usermod', '-s', '/bin/sh', 'zhangsan'], ['usermod', '-L', 'zhangsan'], ['gpasswd', '-d', 'zhangsan', 'devops']];
+    for (const [index, id] of WEB.entries()) await ecs.fleet.exec(id, drift[index]!);
+    // A lock file held by a live process (pid 1): usermod on the first web instance fails.
+    await ecs.fleet.exec(WEB[0]!, ['sh', '-c', 'echo 1 >/etc/passwd.lock']);
+    try {
+      const apply = await runCli(['apply', '--auto-approve', '--dir', DIR, '--concurrency', '1', '--max-errors', '0'], { env });
+      expect(apply.code).toBe(1);
+      expect(apply.stdout).toContain(`  ${WEB[0]}: failed`);
+      expect(apply.stdout).toContain('stopped after 1 failed instances (more than the error budget of 0): the rest were not started');
+      expect(apply.stdout).toContain(`  ${WEB[3]}: skipped: not started: the error budget was spent`);
+    } finally {
+      await ecs.fleet.exec(WEB[0]!, ['rm', '-f', '/etc/passwd.lock']);
+    }
+    // A new attempt at the same revision and operations runs again (the failure is not replayed).
+    const after = await cli('apply', '--auto-approve');
+    expect(after.code, after.stdout + after.stderr).toBe(0);
+  });
+
   it('never runs twice what one ClientToken asked once: a restart reads the same invocation', async () => {
     const assistant = new CloudAssistant(createEcsClient({ regionId: ecs.regionId, endpoint: ecs.endpoint }, env), { regionId: ecs.regionId });
     const request = { instances: [WEB[3]!], parameters: {}, timeoutSeconds: 60, clientToken: 'revision-abc', content: 'echo ran >>/root/runs; wc -l </root/runs' };
@@ -110,6 +135,33 @@ describe.skipIf(skip)('rollcall inventory, plan and apply through Cloud Assistan
     expect(first[0]?.output.trim()).toBe('1');
     expect(second[0]?.output.trim()).toBe('1');
     expect((await ecs.fleet.exec(WEB[3]!, ['wc', '-l', '/root/runs'])).stdout.toString().trim()).toBe('1 /root/runs');
+
+    // The executor resuming an attempt after a crash reads the same invocation: the change is
+    // reported as made, once; a new attempt runs again and finds it done.
+    await ecs.fleet.exec(WEB[3]!, ['usermod', '-s', '/bin/sh', 'fengsan']);
+    const executor = createExecutor(readFleetAccess({}, env), ecs.regionId, env);
+    const desired = await loadDesiredState(DIR);
+    if (!desired.ok) throw new Error('the example desired state is invalid');
+    const observed = await executor.inventory([{ id: WEB[3]!, tags: { app: 'web' } }]);
+    const planned = plan(desired.desired, observed.observed, desired.desired.fleet.policy, new Date());
+    expect(observed.failures).toEqual([]);
+    expect(Object.keys(planned.instances)).toEqual([WEB[3]]);
+    // The generation the CLI's applies used (the commit's time): an older one would be refused.
+    const generation = (await describeCommittedRevision(DIR))?.committedAt ?? Math.floor(Date.now() / 1000);
+    const statuses = async (attempt: string) => (await executor.apply(planned, { generation, attempt })).instances.flatMap((result) => result.results.map((entry) => `${entry.name} ${entry.status}`));
+    expect(await statuses('attempt-1')).toEqual(['fengsan changed']);
+    expect(await statuses('attempt-1')).toEqual(['fengsan changed']);
+    expect(await statuses('attempt-2')).toEqual(['fengsan unchanged']);
+  });
+
+  it('reads an instance with 2,000 accounts completely, page by page', async () => {
+    await ecs.fleet.exec(DB[1]!, ['sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo "bulk$i:x:$((40000 + i)):$((40000 + i))::/home/bulk$i:/bin/bash"; i=$((i + 1)); done >>/etc/passwd']);
+    const inventory = await cli('inventory', '--json');
+    expect(inventory.code).toBe(0);
+    const snapshot = parseObservedState('inventory.json', inventory.stdout);
+    const users = snapshot.ok ? snapshot.observed.instances[DB[1]!]!.users : [];
+    expect(users.filter((user) => user.login.startsWith('bulk'))).toHaveLength(2000);
+    expect(users.find((user) => user.login === 'wangwu')).toMatchObject({ managed: true, uid: 20003 });
   });
 
   it('refuses a registered command that is not this rollcall\'s agent, unless --agent-inline', async () => {
@@ -122,6 +174,15 @@ describe.skipIf(skip)('rollcall inventory, plan and apply through Cloud Assistan
       const inline = await runCli(['plan', '--dir', DIR, '--agent-inline'], { env: otherEnv });
       expect(inline.stderr).toBe('');
       expect(inline.code).toBe(0);
+
+      // A command of that name whose content is not this rollcall's stub (an older rollcall's, say).
+      const client = createEcsClient({ regionId: other.regionId, endpoint: other.endpoint }, otherEnv);
+      await client.createCommand(
+        new Ecs.CreateCommandRequest({ regionId: other.regionId, name: 'rollcall-agent', type: 'RunShellScript', commandContent: Buffer.from("echo '{{mode}}'").toString('base64'), enableParameter: true }),
+      );
+      const stale = await runCli(['plan', '--dir', DIR], { env: otherEnv });
+      expect(stale.code).toBe(1);
+      expect(stale.stderr).toMatch(/the registered command rollcall-agent \(\S+\) is not the agent this rollcall ships: redeploy the stack/);
     } finally {
       await other.close();
     }

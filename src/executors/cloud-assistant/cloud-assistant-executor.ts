@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { AGENT_COMMAND_NAME, AGENT_INSTALL_PATH, AGENT_MISSING_EXIT_CODE, AGENT_SCRIPT, agentParameters, agentStub, type AgentMode } from '../../agent/agent-script.js';
 import { chunkOperations, operationsFor } from '../../agent/encode-operations.js';
@@ -145,6 +146,7 @@ export class CloudAssistantExecutor implements Executor {
       batches.set(key, batch);
     }
 
+    const attempt = options.attempt ?? randomUUID();
     const total = Object.keys(plan.instances).length;
     let failed = 0;
     let stopped: string | undefined;
@@ -163,10 +165,9 @@ export class CloudAssistantExecutor implements Executor {
       let live = [...batch.instances].sort(compareStrings);
       for (const [index, ops] of batch.chunks.entries()) {
         if (live.length === 0) break;
-        // The same revision, instances and operations: the same token, so a retry after a crash
-        // reads the first run instead of starting a second. Drift corrected later under the same
-        // revision has other operations, so another token.
-        const token = clientToken(plan.revision, String(options.generation), live.join(','), String(index), ops);
+        // The same attempt, revision, instances and operations: the same token, so a repeated call
+        // reads the first run instead of starting a second (see ApplyOptions.attempt).
+        const token = clientToken(attempt, plan.revision, String(options.generation), live.join(','), String(index), ops);
         const runs = await this.runAgent(live, { mode: 'apply', ops, clientToken: token });
         for (const run of runs) {
           const result = outcome.get(run.instance)!;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RollcallError } from '../../config/errors.js';
 import { Ecs, type EcsClient } from './create-ecs-client.js';
-import { FINAL_STATUSES, type InstanceRun } from './invocation-outcome.js';
+import { FINAL_INVOCATION_STATUSES, FINAL_STATUSES, type InstanceRun } from './invocation-outcome.js';
 import { withRetry, type RetryOptions } from './retry.js';
 
 /** Cloud Assistant's limits that shape how rollcall calls it. */
@@ -55,55 +55,79 @@ export class CloudAssistant {
 
   /** Runs a registered command on the instances and waits for every instance's result. */
   async invoke(request: InvokeRequest): Promise<InstanceRun[]> {
-    const runs: InstanceRun[] = [];
-    for (let start = 0; start < request.instances.length; start += MAX_INSTANCES_PER_CALL) {
-      const ids = request.instances.slice(start, start + MAX_INSTANCES_PER_CALL);
-      const token = request.clientToken ? clientToken(request.clientToken, String(start)) : undefined;
-      const response = await this.call(() =>
-        this.client.invokeCommand(
-          new Ecs.InvokeCommandRequest({
-            regionId: this.options.regionId,
-            commandId: request.commandId,
-            instanceId: [...ids],
-            parameters: request.parameters,
-            timeout: request.timeoutSeconds,
-            ...(token ? { clientToken: token } : {}),
-          }),
-        ),
-      );
-      const invokeId = response.body?.invokeId;
-      if (!invokeId) throw new RollcallError('internal', 'InvokeCommand returned no InvokeId');
-      runs.push(...(await this.results(invokeId, ids, request.timeoutSeconds)));
-    }
-    return runs;
+    return this.start(request, (ids, token) =>
+      this.client.invokeCommand(
+        new Ecs.InvokeCommandRequest({
+          regionId: this.options.regionId,
+          commandId: request.commandId,
+          instanceId: [...ids],
+          parameters: request.parameters,
+          timeout: request.timeoutSeconds,
+          ...(token ? { clientToken: token } : {}),
+        }),
+      ),
+    );
   }
 
   /** Runs a script given inline (RunCommand) on the instances and waits for every result. */
   async run(request: RunRequest): Promise<InstanceRun[]> {
-    const runs: InstanceRun[] = [];
-    for (let start = 0; start < request.instances.length; start += MAX_INSTANCES_PER_CALL) {
-      const ids = request.instances.slice(start, start + MAX_INSTANCES_PER_CALL);
-      const token = request.clientToken ? clientToken(request.clientToken, String(start)) : undefined;
-      const response = await this.call(() =>
-        this.client.runCommand(
-          new Ecs.RunCommandRequest({
-            regionId: this.options.regionId,
-            type: 'RunShellScript',
-            commandContent: Buffer.from(request.content).toString('base64'),
-            contentEncoding: 'Base64',
-            enableParameter: true,
-            instanceId: [...ids],
-            parameters: request.parameters,
-            timeout: request.timeoutSeconds,
-            ...(token ? { clientToken: token } : {}),
-          }),
-        ),
-      );
-      const invokeId = response.body?.invokeId;
-      if (!invokeId) throw new RollcallError('internal', 'RunCommand returned no InvokeId');
-      runs.push(...(await this.results(invokeId, ids, request.timeoutSeconds)));
+    return this.start(request, (ids, token) =>
+      this.client.runCommand(
+        new Ecs.RunCommandRequest({
+          regionId: this.options.regionId,
+          type: 'RunShellScript',
+          commandContent: Buffer.from(request.content).toString('base64'),
+          contentEncoding: 'Base64',
+          enableParameter: true,
+          instanceId: [...ids],
+          parameters: request.parameters,
+          timeout: request.timeoutSeconds,
+          ...(token ? { clientToken: token } : {}),
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Starts one invocation per 100 instances, all at once, then waits for them together: polling
+   * asks only whether each invocation has finished (DescribeInvocations, one call), and the result
+   * pages of an invocation are read once, when it has.
+   */
+  private async start(
+    request: Omit<InvokeRequest, 'commandId'>,
+    send: (ids: readonly string[], token: string | undefined) => Promise<{ body?: { invokeId?: string } }>,
+  ): Promise<InstanceRun[]> {
+    const batches: { invokeId: string; instances: readonly string[] }[] = await Promise.all(
+      chunks(request.instances, MAX_INSTANCES_PER_CALL).map(async (ids, index) => {
+        const token = request.clientToken ? clientToken(request.clientToken, String(index * MAX_INSTANCES_PER_CALL)) : undefined;
+        const response = await this.call(() => send(ids, token));
+        const invokeId = response.body?.invokeId;
+        if (!invokeId) throw new RollcallError('internal', 'Cloud Assistant returned no InvokeId');
+        return { invokeId, instances: ids };
+      }),
+    );
+    const deadline = Date.now() + (request.timeoutSeconds + 90) * 1000;
+    const pending = new Map(batches.map((batch) => [batch.invokeId, batch.instances]));
+    const runs = new Map<string, InstanceRun>();
+    let delay = this.options.firstPollMs ?? 250;
+    while (pending.size > 0) {
+      await sleep(delay);
+      delay = Math.min(this.options.maxPollMs ?? 3000, Math.ceil(delay * 1.5));
+      const late = Date.now() > deadline;
+      for (const [invokeId, instances] of pending) {
+        if (!late && !FINAL_INVOCATION_STATUSES.has(await this.invocationStatus(invokeId))) continue;
+        for (const run of await this.results(invokeId, instances, late)) runs.set(run.instance, run);
+        pending.delete(invokeId);
+      }
     }
-    return runs;
+    return request.instances.map((id) => runs.get(id)!);
+  }
+
+  /** The overall status of one invocation: Pending, Running, … Success, Failed, PartialFailed, Stopped. */
+  private async invocationStatus(invokeId: string): Promise<string> {
+    const response = await this.call(() => this.client.describeInvocations(new Ecs.DescribeInvocationsRequest({ regionId: this.options.regionId, invokeId })));
+    const invocation = response.body?.invocations?.invocation?.find((entry) => entry.invokeId === invokeId);
+    return invocation?.invocationStatus ?? invocation?.invokeStatus ?? 'Pending';
   }
 
   /** Running Linux instances whose tags include all of `tags`, every page. */
@@ -197,45 +221,46 @@ export class CloudAssistant {
     }
   }
 
-  /** Polls DescribeInvocationResults until every instance is in a final state, or the deadline passes. */
-  private async results(invokeId: string, instances: readonly string[], timeoutSeconds: number): Promise<InstanceRun[]> {
-    const deadline = Date.now() + (timeoutSeconds + 90) * 1000;
-    let delay = this.options.firstPollMs ?? 100;
-    const final = new Map<string, InstanceRun>();
-    for (;;) {
-      let nextToken: string | undefined;
-      const seen = new Map<string, InstanceRun>();
-      do {
-        const response = await this.call(() =>
-          this.client.describeInvocationResults(
-            new Ecs.DescribeInvocationResultsRequest({ regionId: this.options.regionId, invokeId, maxResults: MAX_RESULTS_PER_PAGE, contentEncoding: 'Base64', ...(nextToken ? { nextToken } : {}) }),
-          ),
-        );
-        for (const result of response.body?.invocation?.invocationResults?.invocationResult ?? []) {
-          if (!result.instanceId) continue;
-          seen.set(result.instanceId, {
-            instance: result.instanceId,
-            status: result.invocationStatus ?? 'Pending',
-            ...(result.exitCode !== undefined && result.exitCode !== null ? { exitCode: result.exitCode } : {}),
-            ...(result.errorCode ? { errorCode: result.errorCode } : {}),
-            ...(result.errorInfo ? { errorInfo: result.errorInfo } : {}),
-            output: Buffer.from(result.output ?? '', 'base64').toString('utf8'),
-            dropped: result.dropped ?? 0,
-          });
-        }
-        nextToken = response.body?.invocation?.nextToken || undefined;
-      } while (nextToken);
-      for (const [id, run] of seen) if (FINAL_STATUSES.has(run.status)) final.set(id, run);
-      if (instances.every((id) => final.has(id))) return instances.map((id) => final.get(id)!);
-      if (Date.now() > deadline) {
-        return instances.map(
-          (id) => final.get(id) ?? { instance: id, status: 'Timeout', errorCode: 'ResultTimeout', errorInfo: `no final result for invocation ${invokeId} within ${timeoutSeconds + 90} s`, output: '', dropped: 0 },
-        );
+  /**
+   * The result of each instance of a finished invocation, every page read once. `late`: the wait is
+   * over, and an instance without a final result is reported as timed out.
+   */
+  private async results(invokeId: string, instances: readonly string[], late: boolean): Promise<InstanceRun[]> {
+    const seen = new Map<string, InstanceRun>();
+    let nextToken: string | undefined;
+    do {
+      const response = await this.call(() =>
+        this.client.describeInvocationResults(
+          new Ecs.DescribeInvocationResultsRequest({ regionId: this.options.regionId, invokeId, maxResults: MAX_RESULTS_PER_PAGE, contentEncoding: 'Base64', ...(nextToken ? { nextToken } : {}) }),
+        ),
+      );
+      for (const result of response.body?.invocation?.invocationResults?.invocationResult ?? []) {
+        if (!result.instanceId) continue;
+        seen.set(result.instanceId, {
+          instance: result.instanceId,
+          status: result.invocationStatus ?? 'Pending',
+          ...(result.exitCode !== undefined && result.exitCode !== null ? { exitCode: result.exitCode } : {}),
+          ...(result.errorCode ? { errorCode: result.errorCode } : {}),
+          ...(result.errorInfo ? { errorInfo: result.errorInfo } : {}),
+          output: Buffer.from(result.output ?? '', 'base64').toString('utf8'),
+          dropped: result.dropped ?? 0,
+        });
       }
-      await sleep(delay);
-      delay = Math.min(this.options.maxPollMs ?? 3000, Math.ceil(delay * 1.5));
-    }
+      nextToken = response.body?.invocation?.nextToken || undefined;
+    } while (nextToken);
+    return instances.map((id) => {
+      const run = seen.get(id);
+      if (run && FINAL_STATUSES.has(run.status)) return run;
+      const why = late ? 'no final result before the deadline' : 'the invocation ended without a result for this instance';
+      return { instance: id, status: 'Timeout', errorCode: 'ResultTimeout', errorInfo: `${why} (invocation ${invokeId})`, output: '', dropped: 0 };
+    });
   }
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
 }
 
 /** A ClientToken from its parts: the same parts, the same token (ASCII hex, 64 characters). */

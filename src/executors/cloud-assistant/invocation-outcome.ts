@@ -12,6 +12,9 @@ export interface InstanceRun {
   dropped: number;
 }
 
+/** Overall statuses (DescribeInvocations) after which an invocation will not change any more. */
+export const FINAL_INVOCATION_STATUSES: ReadonlySet<string> = new Set(['Success', 'Failed', 'PartialFailed', 'Stopped', 'Cancelled', 'Terminated', 'Error', 'Timeout', 'Invalid', 'Aborted']);
+
 /** Statuses after which an instance's run will not change any more. */
 export const FINAL_STATUSES: ReadonlySet<string> = new Set(['Success', 'Failed', 'Error', 'Timeout', 'Cancelled', 'Terminated', 'Invalid', 'Aborted', 'Stopped']);
 
