@@ -55,7 +55,7 @@ export class CloudAssistant {
 
   /** Runs a registered command on the instances and waits for every instance's result. */
   async invoke(request: InvokeRequest): Promise<InstanceRun[]> {
-    return this.start(request, (ids, token) =>
+    return this.start(request, request.commandId, (ids, token) =>
       this.client.invokeCommand(
         new Ecs.InvokeCommandRequest({
           regionId: this.options.regionId,
@@ -71,7 +71,7 @@ export class CloudAssistant {
 
   /** Runs a script given inline (RunCommand) on the instances and waits for every result. */
   async run(request: RunRequest): Promise<InstanceRun[]> {
-    return this.start(request, (ids, token) =>
+    return this.start(request, undefined, (ids, token) =>
       this.client.runCommand(
         new Ecs.RunCommandRequest({
           regionId: this.options.regionId,
@@ -95,6 +95,7 @@ export class CloudAssistant {
    */
   private async start(
     request: Omit<InvokeRequest, 'commandId'>,
+    commandId: string | undefined,
     send: (ids: readonly string[], token: string | undefined) => Promise<{ body?: { invokeId?: string } }>,
   ): Promise<InstanceRun[]> {
     const batches: { invokeId: string; instances: readonly string[] }[] = await Promise.all(
@@ -114,8 +115,9 @@ export class CloudAssistant {
       await sleep(delay);
       delay = Math.min(this.options.maxPollMs ?? 3000, Math.ceil(delay * 1.5));
       const late = Date.now() > deadline;
+      const statuses = late ? undefined : await this.invocationStatuses([...pending.keys()], commandId);
       for (const [invokeId, instances] of pending) {
-        if (!late && !FINAL_INVOCATION_STATUSES.has(await this.invocationStatus(invokeId))) continue;
+        if (statuses && !FINAL_INVOCATION_STATUSES.has(statuses.get(invokeId) ?? 'Pending')) continue;
         for (const run of await this.results(invokeId, instances, late)) runs.set(run.instance, run);
         pending.delete(invokeId);
       }
@@ -123,11 +125,34 @@ export class CloudAssistant {
     return request.instances.map((id) => runs.get(id)!);
   }
 
-  /** The overall status of one invocation: Pending, Running, … Success, Failed, PartialFailed, Stopped. */
-  private async invocationStatus(invokeId: string): Promise<string> {
-    const response = await this.call(() => this.client.describeInvocations(new Ecs.DescribeInvocationsRequest({ regionId: this.options.regionId, invokeId })));
-    const invocation = response.body?.invocations?.invocation?.find((entry) => entry.invokeId === invokeId);
-    return invocation?.invocationStatus ?? invocation?.invokeStatus ?? 'Pending';
+  /**
+   * The overall status of each invocation: Pending, Running, … Success, Failed, PartialFailed,
+   * Stopped. Several invocations of one command are asked about in one call (the command's
+   * invocations, newest first), one invocation by its id.
+   */
+  private async invocationStatuses(invokeIds: readonly string[], commandId: string | undefined): Promise<Map<string, string>> {
+    const statuses = new Map<string, string>();
+    const record = (invocations: readonly { invokeId?: string; invocationStatus?: string; invokeStatus?: string }[] | undefined) => {
+      for (const invocation of invocations ?? []) {
+        if (invocation.invokeId) statuses.set(invocation.invokeId, invocation.invocationStatus ?? invocation.invokeStatus ?? 'Pending');
+      }
+    };
+    if (invokeIds.length > 1 && commandId) {
+      let nextToken: string | undefined;
+      let pages = 0;
+      do {
+        const response = await this.call(() =>
+          this.client.describeInvocations(new Ecs.DescribeInvocationsRequest({ regionId: this.options.regionId, commandId, maxResults: MAX_RESULTS_PER_PAGE, ...(nextToken ? { nextToken } : {}) })),
+        );
+        record(response.body?.invocations?.invocation);
+        nextToken = response.body?.nextToken || undefined;
+      } while (nextToken && ++pages < 4 && invokeIds.some((id) => !statuses.has(id)));
+    }
+    for (const invokeId of invokeIds.filter((id) => !statuses.has(id))) {
+      const response = await this.call(() => this.client.describeInvocations(new Ecs.DescribeInvocationsRequest({ regionId: this.options.regionId, invokeId })));
+      record(response.body?.invocations?.invocation);
+    }
+    return statuses;
   }
 
   /** Running Linux instances whose tags include all of `tags`, every page. */
