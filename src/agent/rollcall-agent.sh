@@ -47,6 +47,9 @@ managed_set() { # kind name [id]: intent first, before the object is created
 	MANAGED="$MANAGED${MANAGED:+$nl}$1 $2${3:+ $3}"
 	managed_write
 }
+# A user is rollcall's only with the uid it was recorded with: a login deleted by hand and made
+# again by someone else is not.
+managed_user() { case "$nl$MANAGED$nl" in *"${nl}user $1 $2$nl"*) return 0 ;; esac; return 1; }
 managed_del() { MANAGED=$(printf '%s\n' "$MANAGED" | grep -v "^$1 $2\( \|\$\)"); managed_write; }
 
 # ── one JSON line per operation ──
@@ -103,10 +106,13 @@ write_keys() { # login uid gid home content-file: authorized_keys exactly, writt
 	[ -L "$4" ] || [ -e "$4" ] || install -d -o "$2" -g "$3" -m 750 "$4" || { err="cannot create $4"; return 1; }
 	if [ -L "$4" ] || [ ! -d "$4" ]; then err="home $4 is a link or not a folder: refusing"; return 1; fi
 	s="$4/.ssh" k="$4/.ssh/authorized_keys"
-	# Root's files here are rollcall's own leftovers (install killed between mkdir and chown): the
-	# user cannot make a file root's, so handing them over follows no link of theirs.
-	for p in "$4" "$s" "$k"; do
-		if [ -e "$p" ] && [ ! -L "$p" ] && [ "$(stat -c %u "$p")" = 0 ]; then chown "$2:$3" "$p" || { err="cannot hand $p to $1"; return 1; }; fi
+	# Root's leftovers of a killed apply (install between mkdir and chown). The home sits in
+	# root's /home, so the user cannot swap it: it is handed over (chown -h follows no link).
+	# Inside it the user could swap names, so root's .ssh or key file is only moved aside, never
+	# handed over, and the user's own is written in its place.
+	if [ "$(stat -c %u "$4")" = 0 ]; then chown -h "$2:$3" "$4" || { err="cannot hand $4 to $1"; return 1; }; fi
+	for p in "$k" "$s"; do
+		if [ -e "$p" ] && [ ! -L "$p" ] && [ "$(stat -c %u "$p")" = 0 ]; then mkdir -p "$R/archive" && mv "$p" "$R/archive/$1-$(date +%s)-$(basename "$p")" || { err="cannot move $p aside"; return 1; }; fi
 	done
 	if [ -L "$s" ] || { [ -e "$s" ] && { [ ! -d "$s" ] || [ "$(stat -c %u "$s")" != "$2" ]; }; }; then err="$s is a link, not a folder, or not owned by $1: refusing"; return 1; fi
 	if [ -L "$k" ] || { [ -e "$k" ] && { [ ! -f "$k" ] || [ "$(stat -c %u "$k")" != "$2" ]; }; }; then err="$k is a link, not a file, or not owned by $1: refusing"; return 1; fi
@@ -127,8 +133,8 @@ op_user() { # login uid gid gecos64 home shell groups keys64 locked expires mode
 		return
 	fi
 	cur_uid=$(field "$line" 3)
-	{ [ "$login" = root ] || [ "$cur_uid" -lt 1000 ]; } && { report user user "$login" failed "$login is a system account: rollcall never changes it"; return; }
-	if ! managed_has user "$login"; then
+	{ [ "$login" = root ] || [ "$cur_uid" -lt 1000 ] || [ "$cur_uid" -gt 60000 ]; } && { report user user "$login" failed "$login is a system account: rollcall never changes it"; return; }
+	if ! managed_user "$login" "$cur_uid"; then
 		[ "$how" = adopt ] || { report user user "$login" failed "$login exists and rollcall did not create it (set adopt: true to take it over)"; return; }
 		managed_set user "$login" "$cur_uid"
 		did=1
@@ -149,9 +155,11 @@ user_create() { # a new account in one go: nobody can have touched its home yet
 	[ "$gecos" = - ] || c=$(b64d "${gecos#=}")
 	[ "$groups" = - ] || grp=${groups#=}
 	managed_set user "$login" "$u"
+	# A home left behind (an account removed by hand keeps it) is not trusted: moved aside whole.
+	if [ -e "$h" ] || [ -L "$h" ]; then mkdir -p "$R/archive" && mv "$h" "$R/archive/$login-$(date +%Y%m%d%H%M%S)-found" || { report user user "$login" failed "cannot move the old $h aside"; return 1; }; fi
 	getent group "$login" >/dev/null || groupadd -g "$g" "$login" 2>"$T/e" || { report user user "$login" failed "groupadd: $(cat "$T/e")"; return 1; }
 	useradd -u "$u" -g "$g" -G "$grp" -c "$c" -d "$h" -s "$sh" -p '*' -M "$login" 2>"$T/e" || { report user user "$login" failed "useradd: $(cat "$T/e")"; return 1; }
-	[ "$locked" = =1 ] && usermod -L "$login"
+	[ "$locked" != =1 ] || usermod -L "$login" || { report user user "$login" failed "usermod -L failed"; return 1; }
 	[ "$expires" = - ] || [ "$expires" = =-1 ] || chage -E "${expires#=}" "$login" || { report user user "$login" failed "chage -E failed"; return 1; }
 	install -d -o "$u" -g "$g" -m 750 "$h" || { report user user "$login" failed "cannot create $h"; return 1; }
 	[ "$keys" = - ] && return 0
@@ -162,12 +170,16 @@ user_create() { # a new account in one go: nobody can have touched its home yet
 user_update() { # each attribute the operation sets, compared first and changed only when it differs
 	cur_uid=$(field "$line" 3) cur_gid=$(field "$line" 4)
 	if [ "$uid" != - ] && [ "${uid#=}" != "$cur_uid" ]; then
+		# Intent first: both uids are recorded while usermod runs, then the old one is dropped.
+		MANAGED="$MANAGED${nl}user $login ${uid#=}" && managed_write
 		usermod -u "${uid#=}" "$login" 2>"$T/e" || { report user user "$login" failed "usermod -u: $(cat "$T/e")"; return 1; }
-		managed_set user "$login" "${uid#=}"
+		MANAGED=$(printf '%s\n' "$MANAGED" | grep -vx "user $login $cur_uid") && managed_write
 		did=1
 	fi
 	if [ "$gid" != - ] && [ "${gid#=}" != "$cur_gid" ]; then
-		if getent group "$login" >/dev/null; then groupmod -g "${gid#=}" "$login"; else groupadd -g "${gid#=}" "$login"; fi 2>"$T/e" &&
+		own=$(awk -F: -v g="$login" '$1==g{print $3; exit}' /etc/group)
+		[ -z "$own" ] || [ "$own" = "$cur_gid" ] || { report user user "$login" failed "group $login (gid $own) is not $login's private group: refusing to renumber it"; return 1; }
+		if [ -n "$own" ]; then groupmod -g "${gid#=}" "$login"; else groupadd -g "${gid#=}" "$login"; fi 2>"$T/e" &&
 			usermod -g "${gid#=}" "$login" 2>>"$T/e" || { report user user "$login" failed "setting gid: $(cat "$T/e")"; return 1; }
 		did=1
 	fi
@@ -190,8 +202,8 @@ user_update() { # each attribute the operation sets, compared first and changed 
 	fi
 	if [ "$locked" != - ] || [ "$expires" != - ]; then
 		sw=$(awk -F: -v u="$login" '$1==u{print substr($2,1,1) ":" ($8==""?-1:$8); exit}' /etc/shadow)
-		if [ "$locked" = =1 ] && [ "${sw%%:*}" != '!' ]; then usermod -L "$login" && did=1; fi
-		if [ "$locked" = =0 ] && [ "${sw%%:*}" = '!' ]; then unlock "$login" && did=1; fi
+		if [ "$locked" = =1 ] && [ "${sw%%:*}" != '!' ]; then usermod -L "$login" 2>"$T/e" || { report user user "$login" failed "usermod -L: $(cat "$T/e")"; return 1; }; did=1; fi
+		if [ "$locked" = =0 ] && [ "${sw%%:*}" = '!' ]; then unlock "$login" 2>"$T/e" || { report user user "$login" failed "unlocking: $(cat "$T/e")"; return 1; }; did=1; fi
 		if [ "$expires" != - ] && [ "${expires#=}" != "${sw#*:}" ]; then
 			chage -E "${expires#=}" "$login" 2>"$T/e" || { report user user "$login" failed "chage -E: $(cat "$T/e")"; return 1; }
 			did=1
@@ -206,8 +218,9 @@ user_update() { # each attribute the operation sets, compared first and changed 
 
 check_managed_user() { # op login: sets line; refuses what is not rollcall's
 	line=$(pw "$2")
-	managed_has user "$2" || { report "$1" user "$2" failed "$2 is not rollcall's: refusing"; return 1; }
-	if [ -n "$line" ] && { [ "$2" = root ] || [ "$(field "$line" 3)" -lt 1000 ]; }; then report "$1" user "$2" failed "$2 is a system account: refusing"; return 1; fi
+	u=$(field "$line" 3)
+	managed_user "$2" "$u" || { report "$1" user "$2" failed "$2 is not rollcall's: refusing"; return 1; }
+	if [ "$2" = root ] || [ "$u" -lt 1000 ] || [ "$u" -gt 60000 ]; then report "$1" user "$2" failed "$2 is a system account: refusing"; return 1; fi
 }
 
 op_lock() { # login: password locked, expired, no keys, no groups, sessions ended
@@ -215,9 +228,9 @@ op_lock() { # login: password locked, expired, no keys, no groups, sessions ende
 	check_managed_user lock "$1" || return
 	did=
 	pass=$(awk -F: -v u="$1" '$1==u{print $2 ":" $8; exit}' /etc/shadow)
-	case $pass in '!'*) ;; *) usermod -L "$1" && did=1 ;; esac
-	[ "${pass#*:}" = 1 ] || { chage -E 1 "$1" && did=1; }
-	[ -z "$(id -Gn "$1" | tr ' ' '\n' | grep -vx "$(id -gn "$1")")" ] || { usermod -G '' "$1" && did=1; }
+	case $pass in '!'*) ;; *) usermod -L "$1" 2>"$T/e" || { report lock user "$1" failed "usermod -L: $(cat "$T/e")"; return; }; did=1 ;; esac
+	[ "${pass#*:}" = 1 ] || { chage -E 1 "$1" 2>"$T/e" || { report lock user "$1" failed "chage -E: $(cat "$T/e")"; return; }; did=1; }
+	[ -z "$(id -Gn "$1" | tr ' ' '\n' | grep -vx "$(id -gn "$1")")" ] || { usermod -G '' "$1" 2>"$T/e" || { report lock user "$1" failed "usermod -G: $(cat "$T/e")"; return; }; did=1; }
 	: >"$T/none"
 	k="$(field "$line" 6)/.ssh/authorized_keys"
 	if [ -s "$k" ] || [ -L "$k" ]; then write_keys "$1" "$(field "$line" 3)" "$(field "$line" 4)" "$(field "$line" 6)" "$T/none" || { report lock user "$1" failed "$err"; return; }; fi
@@ -234,7 +247,8 @@ op_delete() { # login: account removed, home kept under /var/lib/rollcall/archiv
 		mkdir -p "$R/archive" && a="$R/archive/$1-$(date +%Y%m%d%H%M%S)" && mv "$h" "$a" || { report delete user "$1" failed "cannot archive $h"; return; }
 	fi
 	userdel "$1" 2>"$T/e" || { report delete user "$1" failed "userdel: $(cat "$T/e")"; return; }
-	getent group "$1" >/dev/null && groupdel "$1" 2>/dev/null
+	# The private group goes too, if it is the user's (its gid) and nobody else is in it.
+	awk -F: -v g="$1" -v gid="$(field "$line" 4)" '$1==g && $3==gid && ($4=="" || $4==g){found=1} END{exit !found}' /etc/group && groupdel "$1" 2>/dev/null
 	managed_del user "$1"
 	report delete user "$1" changed
 }
@@ -294,7 +308,7 @@ settled() {
 	function v(f) { return substr(f, 2) }
 	BEGIN {
 		a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"; for (i = 1; i <= 64; i++) B[substr(a, i, 1)] = i - 1
-		while ((getline l < managed) > 0) man[l] = 1
+		while ((getline l < managed) > 0) { man[l] = 1; split(l, w, " "); mname[w[1] " " w[2]] = 1 }
 		while ((getline l < found) > 0) { t = substr(l, 1, 1); l = substr(l, 3); o = substr(l, 1, index(l, " ") - 1); p = substr(l, index(l, " ") + 1); ty[p] = t; ow[p] = o }
 		while ((getline l < "/etc/passwd") > 0) { split(l, w, ":"); if (w[1] in U) continue; U[w[1]] = w[3]; GI[w[1]] = w[4]; C[w[1]] = w[5]; H[w[1]] = w[6]; S[w[1]] = w[7] }
 		while ((getline l < "/etc/shadow") > 0) { split(l, w, ":"); L[w[1]] = substr(w[2], 1, 1) == "!"; E[w[1]] = w[8] == "" ? -1 : w[8] }
@@ -303,8 +317,8 @@ settled() {
 	}
 	$1 == "group" && G[$2] == $3 && $2 in G { print NR }
 	$1 == "group-delete" && !($2 in G) && !man["group " $2] { print NR }
-	$1 == "delete" && !($2 in U) { print NR }
-	$1 == "user" && ($2 in U) && man["user " $2 " " U[$2]] && $2 != "root" && U[$2] >= 1000 {
+	$1 == "delete" && !($2 in U) && !(("user " $2) in mname) { print NR }
+	$1 == "user" && ($2 in U) && man["user " $2 " " U[$2]] && $2 != "root" && U[$2] >= 1000 && U[$2] <= 60000 {
 		u = $2
 		if (($3 == "-" || v($3) == U[u]) && ($4 == "-" || v($4) == GI[u]) && ($5 == "-" || b64(v($5)) == C[u]) && ($6 == "-" || v($6) == H[u]) &&
 			($7 == "-" || v($7) == S[u]) && ($8 == "-" || same_groups(u, v($8))) && ($10 == "-" || v($10) == L[u]) && ($11 == "-" || v($11) == E[u]) &&
@@ -413,7 +427,7 @@ inventory() {
 	function emit(part, text) { if (out + length(text) > budget && count > 0) { next_page = idx - 1; return 0 } buf[part] = buf[part] (seen[part]++ ? "," : "") text; out += length(text) + 1; count++; return 1 }
 	BEGIN {
 		FS = ":"; for (i = 1; i < 256; i++) ord[sprintf("%c", i)] = i
-		while ((getline l < managed) > 0) { split(l, w, " "); man[w[1] " " w[2]] = 1; if (w[1] == "user") muid[w[2]] = w[3] }
+		while ((getline l < managed) > 0) { split(l, w, " "); man[w[1] " " w[2]] = 1; if (w[1] == "user") muser[w[2] " " w[3]] = 1 }
 		while ((getline l < kmap) > 0) { split(l, w, " "); owner[w[1]] = w[2] }
 		while ((getline l < ksum) > 0) { split(l, w, " "); sub(/^.*\//, "", w[2]); keys[owner[w[2]]] = keys[owner[w[2]]] (keys[owner[w[2]]] == "" ? "" : ",") "\"sha256:" w[1] "\"" }
 		while ((getline l < "/etc/shadow") > 0) { split(l, w, ":"); locked[w[1]] = substr(w[2], 1, 1) == "!" ? "true" : "false"; expd[w[1]] = w[8] }
@@ -424,7 +438,7 @@ inventory() {
 		for (p = 1; p <= np && next_page == ""; p++) {
 			if (idx++ < page) continue
 			split(pl[p], w, ":"); u = w[1]
-			if (man["user " u]) text = "{\"login\":" js(u) ",\"uid\":" w[3] ",\"gid\":" w[4] ",\"name\":" js(w[5]) ",\"home\":" js(w[6]) ",\"shell\":" js(w[7]) ",\"groups\":[" sup[u] "],\"sshKeys\":[" keys[u] "],\"locked\":" (u in locked ? locked[u] : "false") ",\"expires\":" (expd[u] ~ /^[0-9]+$/ ? ymd(expd[u] - 1) : "null") ",\"managed\":true}"
+			if (muser[u " " w[3]]) text = "{\"login\":" js(u) ",\"uid\":" w[3] ",\"gid\":" w[4] ",\"name\":" js(w[5]) ",\"home\":" js(w[6]) ",\"shell\":" js(w[7]) ",\"groups\":[" sup[u] "],\"sshKeys\":[" keys[u] "],\"locked\":" (u in locked ? locked[u] : "false") ",\"expires\":" (expd[u] ~ /^[0-9]+$/ ? ymd(expd[u] - 1) : "null") ",\"managed\":true}"
 			else text = "{\"login\":" js(u) ",\"uid\":" w[3] ",\"managed\":false}"
 			if (!emit("u", text)) break
 		}
@@ -434,7 +448,7 @@ inventory() {
 			if (idx++ < page) continue
 			n = split(w[4], mem, ","); m = ""; for (i = 1; i <= n; i++) m = m (i > 1 ? "," : "") js(mem[i])
 			# A private group whose user is not there (an apply killed between groupadd and useradd) is managed too.
-			if (!emit("g", "{\"name\":" js(w[1]) ",\"gid\":" w[3] ",\"members\":[" m "],\"managed\":" (man["group " w[1]] || muid[w[1]] == w[3] ? "true" : "false") "}")) break
+			if (!emit("g", "{\"name\":" js(w[1]) ",\"gid\":" w[3] ",\"members\":[" m "],\"managed\":" (man["group " w[1]] || muser[w[1] " " w[3]] ? "true" : "false") "}")) break
 		}
 		while (next_page == "" && (getline f < sfiles) > 0) {
 			if (idx++ < page) continue

@@ -51,7 +51,7 @@ export const LOGIN_SHELLS: readonly string[] = [
   '/usr/bin/tcsh', '/bin/csh', '/usr/bin/csh',
 ];
 
-/** True for the accounts rollcall must never change, whatever any file or snapshot says. */
+/** True for the accounts rollcall must never change, whatever any file or snapshot says (nobody is 65534). */
 export function isProtectedAccount(login: string, uid: number): boolean {
-  return login === 'root' || uid < FIRST_REGULAR_ID;
+  return login === 'root' || uid < FIRST_REGULAR_ID || uid > LAST_REGULAR_ID;
 }

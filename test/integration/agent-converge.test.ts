@@ -85,7 +85,6 @@ describe.skipIf(skip)('the agent converges sandbox instances to the example desi
       'printf "%%devops ALL=(ALL) NOPASSWD: ALL\\n" >/etc/sudoers.d/rollcall-devops',
       'groupmod -g 3999 webdev',
       'usermod -d /home/elsewhere -m fengsan',
-      'usermod -u 20555 zhengshi',
       'groupmod -g 20777 chenyi',
     ].join(' && '));
     const drifted = plan(desired, await agent.observe(), desired.fleet.policy, TODAY);
@@ -98,12 +97,25 @@ describe.skipIf(skip)('the agent converges sandbox instances to the example desi
       'user lisi shell,groups',
       'user sunqi locked',
       'user zhangsan name,sshKeys',
-      'user zhengshi uid',
     ]);
     const output = await agent.apply(WEB1, drifted.instances[WEB1]!, 3);
     expect(output.results.filter((result) => result.status !== 'changed')).toEqual([]);
     expect(plan(desired, await agent.observe(), desired.fleet.policy, TODAY).instances).toEqual({});
-    expect(await agent.sh(WEB1, 'getent group webdev | cut -d: -f3; getent passwd zhengshi chenyi | cut -d: -f3,4; stat -c %u /home/zhengshi')).toBe('3004\n20008:20008\n20009:20009\n20008\n');
+    expect(await agent.sh(WEB1, 'getent group webdev | cut -d: -f3; getent passwd chenyi | cut -d: -f3,4')).toBe('3004\n20009:20009\n');
+  });
+
+  it('treats an account whose uid was changed by hand as not its own, until the record says adopt', async () => {
+    // rollcall knows its accounts by login and uid: another uid may be another person's account.
+    await agent.sh(WEB1, 'usermod -u 20555 zhengshi');
+    const foreign = plan(desired, await agent.observe(), desired.fleet.policy, TODAY);
+    expect(foreign.errors.map((error) => `${error.instance} ${error.message}`)).toEqual([
+      `${WEB1} an account zhengshi (uid 20555) already exists here and rollcall did not create it: set adopt: true in users/E1008.yaml to take it over, or choose another login`,
+    ]);
+    const adopting = withUser(desired, 'zhengshi', (user) => ({ ...user, adopt: true }));
+    const { outputs } = await agent.converge(adopting, TODAY, 3);
+    expect(statuses(outputs)).toEqual([`${WEB1} user zhengshi changed`]);
+    expect(await agent.sh(WEB1, 'getent passwd zhengshi | cut -d: -f3,4; stat -c %u /home/zhengshi')).toBe('20008:20008\n20008\n');
+    expect(plan(desired, await agent.observe(), desired.fleet.policy, TODAY).instances).toEqual({});
   });
 
   it('locks a leaver everywhere: password, expiry, keys, groups and running sessions', async () => {

@@ -128,6 +128,25 @@ describe.skipIf(skip)('the agent is safe with hostile input', () => {
     expect(await agent.sh(ID, 'test -e /root/authorized_keys && echo written || echo untouched')).toBe('untouched\n');
   });
 
+  it('knows its accounts by login and uid: a login deleted by hand and made again is not its own', async () => {
+    const desired = desiredState([{ login: 'recycled', uid: 20300 }]);
+    await agent.converge(desired, TODAY, generation++);
+    await agent.sh(ID, 'userdel recycled && useradd -m -u 1700 recycled');
+    expect((await agent.inventory(ID)).users.find((user) => user.login === 'recycled')).toEqual({ login: 'recycled', uid: 1700, managed: false });
+    const output = await apply(['lock\trecycled', 'delete\trecycled', `user\trecycled\t-\t-\t-\t-\t=/bin/bash\t-\t-\t-\t-\tupdate`]);
+    expect(output.results.map((result) => `${result.op} ${result.status}`)).toEqual(['lock failed', 'delete failed', 'user failed']);
+    expect(await agent.sh(ID, 'getent passwd recycled | cut -d: -f3,7')).toBe('1700:/bin/sh\n');
+  });
+
+  it('moves aside a home left behind before creating an account, and follows no link in it', async () => {
+    await agent.sh(ID, 'mkdir -p /home/comeback && ln -s /etc /home/comeback/.ssh && stat -c %U /etc');
+    const desired = desiredState([{ login: 'comeback', uid: 20301, sshKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGCqotThnurzrv5hzuzKOUqZBUoUJEtwnQXeQx4cPRAJ c@x'] }]);
+    const { outputs } = await agent.converge(desired, TODAY, generation++);
+    expect(statuses(outputs).filter((line) => line.includes('comeback'))).toEqual([`${ID} user comeback changed`]);
+    expect(await agent.sh(ID, 'stat -c "%U %a" /etc; test -L /home/comeback/.ssh && echo link || stat -c "%U %a" /home/comeback/.ssh; ls /var/lib/rollcall/archive | grep -c "^comeback-.*-found"')).toBe('root 755\ncomeback 700\n1\n');
+    expect(await agent.sh(ID, 'test -e /etc/authorized_keys && echo written || echo untouched')).toBe('untouched\n');
+  });
+
   it('refuses operations of an older generation, and takes the same one again', async () => {
     const newer = await agent.applyOperations(ID, [encodeOperations([`group\tgen\t3500`], 1000)]);
     expect(newer.results[0]?.status).toBe('changed');

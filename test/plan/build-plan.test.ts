@@ -626,11 +626,11 @@ describe('plan: accounts rollcall did not create', () => {
     expect(result.instances).toEqual({});
   });
 
-  it.each(['lock', 'delete'] as const)('never touches root or a uid < 1000, even reported as managed (offboard %s)', (offboard) => {
+  it.each(['lock', 'delete'] as const)('never touches root, a uid < 1000 or above 60000 (nobody), even reported as managed (offboard %s)', (offboard) => {
     const system = (login: string, uid: number) => ({ ...managedUser(user(login, uid, { sshKeys: [KEY_C] }), ['dev']) });
     const result = planWeb({
       policy: { offboard },
-      seen: { users: [system('root', 0), system('backup', 34), system('deploy', 999), managedUser(ALICE, ['dev'])] },
+      seen: { users: [system('root', 0), system('backup', 34), system('deploy', 999), system('nobody', 65534), managedUser(ALICE, ['dev'])] },
     });
     expect(result).toEqual({ revision: 'rev1', summary: NO_CHANGES, instances: {}, errors: [], warnings: [] });
   });

@@ -24,6 +24,9 @@ export async function emulateCommand(options: EmulateOptions, io: CliIo): Promis
     io.stderr.write(`rollcall emulate: the ${options.target} emulator is not part of this version yet; emulate ecs is\n`);
     return EXIT.usage;
   }
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
+    throw new RollcallError('invalid-input', '--port must be a port number from 0 to 65535 (0 picks a free one)');
+  }
   if (!Number.isInteger(options.instances) || options.instances < 0 || options.instances > 200) {
     throw new RollcallError('invalid-input', '--instances must be a whole number from 0 to 200');
   }

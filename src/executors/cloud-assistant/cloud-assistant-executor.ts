@@ -206,7 +206,9 @@ export class CloudAssistantExecutor implements Executor {
       content: gzipSync(AGENT_SCRIPT),
       mode: '0600',
     });
-    const again = new Map((await this.runStub(missing, call)).map((run) => [run.instance, run]));
+    // A token of its own: the same one would hand back the run that found the agent missing.
+    const retry = { ...call, ...(call.clientToken ? { clientToken: clientToken(call.clientToken, 'after-install') } : {}) };
+    const again = new Map((await this.runStub(missing, retry)).map((run) => [run.instance, run]));
     return runs.map((run) => again.get(run.instance) ?? run);
   }
 
