@@ -98,8 +98,9 @@ export class CloudAssistant {
     commandId: string | undefined,
     send: (ids: readonly string[], token: string | undefined) => Promise<{ body?: { invokeId?: string } }>,
   ): Promise<InstanceRun[]> {
-    const batches: { invokeId: string; instances: readonly string[] }[] = await Promise.all(
-      chunks(request.instances, MAX_INSTANCES_PER_CALL).map(async (ids, index) => {
+    const groups = chunks(request.instances, MAX_INSTANCES_PER_CALL);
+    const started = await Promise.allSettled(
+      groups.map(async (ids, index) => {
         const token = request.clientToken ? clientToken(request.clientToken, String(index * MAX_INSTANCES_PER_CALL)) : undefined;
         const response = await this.call(() => send(ids, token));
         const invokeId = response.body?.invokeId;
@@ -107,9 +108,18 @@ export class CloudAssistant {
         return { invokeId, instances: ids };
       }),
     );
+    const runs = new Map<string, InstanceRun>();
+    // A batch that could not be started fails its instances; the batches that did start still run,
+    // and their results are read: what really happened on them is reported.
+    started.forEach((outcome, index) => {
+      if (outcome.status === 'fulfilled') return;
+      const reason = outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason);
+      for (const id of groups[index]!) runs.set(id, { instance: id, status: 'Error', errorCode: 'NotStarted', errorInfo: `the invocation could not be started: ${reason}`, output: '', dropped: 0 });
+    });
+    if (runs.size === request.instances.length) throw (started.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult).reason;
+    const batches = started.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
     const deadline = Date.now() + (request.timeoutSeconds + 90) * 1000;
     const pending = new Map(batches.map((batch) => [batch.invokeId, batch.instances]));
-    const runs = new Map<string, InstanceRun>();
     let delay = this.options.firstPollMs ?? 250;
     while (pending.size > 0) {
       await sleep(delay);
