@@ -96,23 +96,14 @@ export function isKeyFingerprint(entry: string): boolean {
 
 /** Options end at the first blank outside double quotes; `\"` inside quotes does not close them. */
 function splitOptions(text: string): { ok: true; options: string; rest: string } | { ok: false; error: string } {
-  let inQuotes = false;
-  let end = -1;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inQuotes && ch === '\\' && text[i + 1] === '"') {
-      i++;
-    } else if (ch === '"') {
-      inQuotes = !inQuotes;
-    } else if (!inQuotes && (ch === ' ' || ch === '\t')) {
-      end = i;
-      break;
-    }
-  }
-  if (inQuotes) return { ok: false, error: 'has an unclosed double quote in its options' };
-  if (end < 0) return { ok: false, error: 'has no key after its options (expected "[options] type base64 [comment]")' };
+  const blanks = separatorsOutsideQuotes(text, ' \t');
+  if (blanks.unclosed) return { ok: false, error: 'has an unclosed double quote in its options' };
+  const end = blanks.at[0];
+  if (end === undefined) return { ok: false, error: 'has no key after its options (expected "[options] type base64 [comment]")' };
   const options = text.slice(0, end);
-  for (const option of splitOnUnquotedCommas(options)) {
+  const commas = separatorsOutsideQuotes(options, ',').at;
+  const parts = [-1, ...commas].map((start, index) => options.slice(start + 1, commas[index] ?? options.length));
+  for (const option of parts) {
     const name = option.toLowerCase().replace(/=.*$/s, '=');
     if (!KEY_OPTIONS.has(name)) {
       const hint = KEY_OPTIONS.has(`${name}=`) ? ` (it takes a value: ${name}="…")` : '';
@@ -122,21 +113,17 @@ function splitOptions(text: string): { ok: true; options: string; rest: string }
   return { ok: true, options, rest: text.slice(end).trimStart() };
 }
 
-function splitOnUnquotedCommas(options: string): string[] {
-  const parts: string[] = [];
+/** Where `separators` stand outside double quotes (sshd's quoting: `\"` does not close them). */
+function separatorsOutsideQuotes(text: string, separators: string): { at: number[]; unclosed: boolean } {
+  const at: number[] = [];
   let inQuotes = false;
-  let start = 0;
-  for (let i = 0; i < options.length; i++) {
-    const ch = options[i];
-    if (inQuotes && ch === '\\' && options[i + 1] === '"') i++;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inQuotes && ch === '\\' && text[i + 1] === '"') i++;
     else if (ch === '"') inQuotes = !inQuotes;
-    else if (ch === ',' && !inQuotes) {
-      parts.push(options.slice(start, i));
-      start = i + 1;
-    }
+    else if (!inQuotes && separators.includes(ch)) at.push(i);
   }
-  parts.push(options.slice(start));
-  return parts;
+  return { at, unclosed: inQuotes };
 }
 
 /** Reads the SSH wire format (RFC 4251 `string`s) of the blob and checks it against the type. */

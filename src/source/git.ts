@@ -30,10 +30,10 @@ export async function describeCommittedRevision(dir: string): Promise<CommittedR
     if (!(await git.checkIsRepo())) return undefined;
     const status = await git.raw(['status', '--porcelain', '--untracked-files=all', '--', '.']);
     if (status.trim() !== '') return undefined;
-    const sha = (await git.revparse(['HEAD'])).trim();
-    const committedAt = Number((await git.raw(['log', '-1', '--format=%ct', 'HEAD'])).trim());
-    const trailer = (await git.raw(['log', '-1', `--format=%(trailers:key=${ALLOW_DELETIONS},valueonly,separator=%x2C)`, 'HEAD'])).trim();
-    const allowDeletions = parseAllowDeletions(trailer);
+    // One git call for the sha, the commit time and the trailer (one per line).
+    const [sha = '', time = '', trailer = ''] = (await git.raw(['log', '-1', `--format=%H%n%ct%n%(trailers:key=${ALLOW_DELETIONS},valueonly,separator=%x2C)`, 'HEAD'])).split('\n');
+    const committedAt = Number(time);
+    const allowDeletions = parseAllowDeletions(trailer.trim());
     return { sha, committedAt, ...(allowDeletions !== undefined ? { allowDeletions } : {}) };
   } catch (error) {
     if (/does not have any commits|unknown revision|ambiguous argument 'HEAD'/.test(String(error))) return undefined;

@@ -25,7 +25,7 @@ export async function applyCommand(options: ApplyOptions, io: CliIo): Promise<nu
     return EXIT.failed;
   }
   const { desired, policy, generation } = loaded.loaded;
-  const executor = options.executor(desired);
+  const executor = await options.executor(desired);
   const { observed, failures } = await observeFleet(executor, desired, io);
   const planned = plan(desired, observed, policy, options.now ?? new Date());
   io.stdout.write(render(planned, { color: wantsColor(io) }));

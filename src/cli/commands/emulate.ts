@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { startEcsEmulator } from '../../emulators/ecs/ecs-emulator.js';
 import { RollcallError } from '../../config/errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
@@ -30,6 +29,8 @@ export async function emulateCommand(options: EmulateOptions, io: CliIo): Promis
   if (!Number.isInteger(options.instances) || options.instances < 0 || options.instances > 200) {
     throw new RollcallError('invalid-input', '--instances must be a whole number from 0 to 200');
   }
+  // Loaded here, not at start-up: only this command needs the emulator.
+  const { startEcsEmulator } = await import('../../emulators/ecs/ecs-emulator.js');
   const emulator = await startEcsEmulator({
     port: options.port,
     ...(options.region ? { regionId: options.region } : {}),

@@ -17,7 +17,7 @@ export async function inventoryCommand(options: InventoryOptions, io: CliIo): Pr
     return EXIT.failed;
   }
   const { desired } = loaded.loaded;
-  const { observed, failures } = await observeFleet(options.executor(desired), desired, io);
+  const { observed, failures } = await observeFleet(await options.executor(desired), desired, io);
   if (options.json) {
     io.stdout.write(`${JSON.stringify(observed, null, 2)}\n`);
   } else {

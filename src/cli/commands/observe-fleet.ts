@@ -1,17 +1,19 @@
 import type { FleetAccess } from '../../config/fleet-access.js';
 import { readFleetAccess } from '../../config/fleet-access.js';
 import type { DesiredState } from '../../desired/types.js';
-import { createExecutor } from '../../executors/create-executor.js';
 import type { Executor, InstanceFailure } from '../../executors/types.js';
 import type { ObservedState } from '../../plan/observed-state.js';
 import type { CliIo } from '../io.js';
 
 /** How a command gets its executor: from flags and env, or (in tests) given. */
-export type ExecutorFactory = (desired: DesiredState) => Executor;
+export type ExecutorFactory = (desired: DesiredState) => Promise<Executor>;
 
 export function executorFromFlags(flags: Record<string, unknown>, io: CliIo): ExecutorFactory {
-  return (desired) => {
+  return async (desired) => {
     const access: FleetAccess = readFleetAccess(flags, io.env);
+    // Loaded only by the commands that reach the fleet: the ECS SDK takes over a second to load,
+    // which `validate` and `plan --observed` should not pay.
+    const { createExecutor } = await import('../../executors/create-executor.js');
     return createExecutor(access, desired.fleet.region, io.env);
   };
 }

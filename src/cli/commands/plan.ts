@@ -41,7 +41,7 @@ export async function planCommand(options: PlanOptions, io: CliIo): Promise<numb
     observed = snapshot;
   } else {
     if (!options.executor) throw new Error('plan without --observed needs an executor');
-    const fleet = await observeFleet(options.executor(desired), desired, io);
+    const fleet = await observeFleet(await options.executor(desired), desired, io);
     observed = fleet.observed;
     unreadable = fleet.failures.length;
   }
