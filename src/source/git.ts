@@ -1,10 +1,170 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
+import { simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
 import { RollcallError } from '../config/errors.js';
 
-/** The only place rollcall makes a simple-git client: every git call goes through here. */
-export function createGit(dir: string): SimpleGit {
-  return simpleGit({ baseDir: dir, maxConcurrentProcesses: 4, trimmed: false });
+/** How a git client runs its processes. */
+export interface GitOptions {
+  /**
+   * The environment git processes start from, and where the credentials come from
+   * (`ROLLCALL_GIT_SSH_KEY`, `ROLLCALL_GIT_USERNAME` + `ROLLCALL_GIT_TOKEN`). Default `process.env`.
+   */
+  env?: NodeJS.ProcessEnv;
+  /** Further variables for these processes only, e.g. `GIT_COMMITTER_NAME` or `GIT_INDEX_FILE`. */
+  set?: Readonly<Record<string, string>>;
+  /** Bytes written to git's stdin. */
+  input?: string | Buffer;
+  /** Kill git when it has printed nothing for this long (calls over the network). */
+  timeoutMs?: number;
+}
+
+/**
+ * The only place rollcall makes a simple-git client: every git call goes through here.
+ *
+ * Every process runs with `GIT_OPTIONAL_LOCKS=0` (like `--no-optional-locks`): people and scripts
+ * commit into a repository rollcall reads, and a plain `git status` would otherwise refresh and
+ * rewrite their index under them. See {@link gitEnvironment} for the rest of the environment.
+ */
+export function createGit(dir: string, options: GitOptions = {}): SimpleGit {
+  const { settings, env } = clientSettings(dir, options);
+  return simpleGit(settings).env(env);
+}
+
+/** What one git process printed, and how it ended. */
+export interface GitResult {
+  exitCode: number;
+  /** stdout as bytes (blobs, archives)… */
+  stdout: Buffer;
+  /** …and as text. */
+  text: string;
+  stderr: string;
+}
+
+/**
+ * Runs one git command and returns its output as bytes and text. Resolves when git exits with one
+ * of `okExitCodes` (default 0); otherwise throws RollcallError('git') with git's own message, which
+ * callers that know what the user should fix catch and restate.
+ */
+export async function runGit(
+  dir: string,
+  args: readonly string[],
+  options: GitOptions & { okExitCodes?: readonly number[] } = {},
+): Promise<GitResult> {
+  let outcome: { exitCode: number; stdOut: Buffer[]; stdErr: Buffer[] } | undefined;
+  const { settings, env } = clientSettings(dir, options);
+  // simple-git shows every result, failed or not, to the `errors` hook: keep it and judge the exit
+  // code here, where a non-zero one can be an answer (`merge-base --is-ancestor`).
+  const client = simpleGit({
+    ...settings,
+    errors: (_error, result) => {
+      outcome = result;
+      return undefined;
+    },
+  }).env(env);
+  let failure: unknown;
+  try {
+    await client.raw([...args]);
+  } catch (error) {
+    failure = error;
+  }
+  const stderr = outcome ? Buffer.concat(outcome.stdErr).toString('utf8') : '';
+  if (outcome === undefined || failure !== undefined || !(options.okExitCodes ?? [0]).includes(outcome.exitCode)) {
+    const why = stderr.trim() || (failure instanceof Error ? failure.message : `exit code ${String(outcome?.exitCode)}`);
+    throw new RollcallError('git', `git ${args[0] ?? ''} failed in ${dir}: ${why}`, { cause: failure });
+  }
+  const stdout = Buffer.concat(outcome.stdOut);
+  return { exitCode: outcome.exitCode, stdout, text: stdout.toString('utf8'), stderr };
+}
+
+/** The environment of rollcall's git processes, and which of rollcall's own risky settings it holds. */
+export interface GitEnvironment {
+  env: Record<string, string>;
+  /** GIT_SSH_COMMAND is set (from ROLLCALL_GIT_SSH_KEY). */
+  sshCommand: boolean;
+  /** GIT_ASKPASS is set (from ROLLCALL_GIT_USERNAME + ROLLCALL_GIT_TOKEN). */
+  askPass: boolean;
+}
+
+/**
+ * The environment of a git process: `env` without any GIT_* (or editor, pager) variable of its
+ * own, so a GIT_DIR or GIT_INDEX_FILE inherited from a hook cannot point rollcall elsewhere; then
+ * - `GIT_OPTIONAL_LOCKS=0`, `GIT_TERMINAL_PROMPT=0` (a daemon has no terminal to prompt on) and
+ *   `LC_ALL=C` (English messages, which rollcall matches);
+ * - `ROLLCALL_GIT_SSH_KEY` → `GIT_SSH_COMMAND` with that key only, accepting a host's key the first
+ *   time and never asking for a password;
+ * - `ROLLCALL_GIT_USERNAME` + `ROLLCALL_GIT_TOKEN` → `GIT_ASKPASS`, a script that reads them from
+ *   its environment: the token is never written into a URL, a config file, a script or a log line;
+ * - then `set`.
+ */
+export function gitEnvironment(env: NodeJS.ProcessEnv, set: Readonly<Record<string, string>> = {}): GitEnvironment {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && !isGuardedName(name)) result[name] = value;
+  }
+  result.GIT_OPTIONAL_LOCKS = '0';
+  result.GIT_TERMINAL_PROMPT = '0';
+  result.LC_ALL = 'C';
+  const sshKey = env.ROLLCALL_GIT_SSH_KEY;
+  if (sshKey) {
+    result.GIT_SSH_COMMAND = `ssh -i ${shellQuote(path.resolve(sshKey))} -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o BatchMode=yes`;
+  }
+  const askPass = Boolean(env.ROLLCALL_GIT_USERNAME && env.ROLLCALL_GIT_TOKEN);
+  if (askPass) result.GIT_ASKPASS = askPassScript();
+  Object.assign(result, set);
+  return { env: result, sshCommand: Boolean(sshKey), askPass };
+}
+
+function clientSettings(dir: string, options: GitOptions): { settings: Partial<SimpleGitOptions>; env: Record<string, string> } {
+  const environment = gitEnvironment(options.env ?? process.env, options.set);
+  const input = options.input;
+  return {
+    env: environment.env,
+    settings: {
+      baseDir: dir,
+      maxConcurrentProcesses: 4,
+      trimmed: false,
+      // simple-git refuses GIT_* variables it is not told about; these are the ones set above.
+      allowEnvironment: Object.keys(environment.env).filter(isGuardedName),
+      // Only ever rollcall's own values: the ssh command built above and its askpass script.
+      unsafe: { allowUnsafeSshCommand: environment.sshCommand, allowUnsafeAskPass: environment.askPass },
+      ...(input !== undefined ? { input: () => input } : {}),
+      ...(options.timeoutMs !== undefined ? { timeout: { block: options.timeoutMs } } : {}),
+    },
+  };
+}
+
+/** The variables simple-git guards: every GIT_* one, and the few others that name a program to run. */
+function isGuardedName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower.startsWith('git_') || ['editor', 'visual', 'pager', 'prefix', 'ssh_askpass'].includes(lower);
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+let askPassPath: string | undefined;
+
+/**
+ * git runs GIT_ASKPASS as a program, so it has to be a file; it holds no secret, only reads the
+ * username and token from the environment git passes down.
+ */
+function askPassScript(): string {
+  if (askPassPath) return askPassPath;
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'rollcall-askpass-')), 'askpass.sh');
+  const script = [
+    '#!/bin/sh',
+    '# rollcall: answers git credential prompts from ROLLCALL_GIT_USERNAME and ROLLCALL_GIT_TOKEN.',
+    'case "$1" in',
+    `  Username*) printf '%s\\n' "$ROLLCALL_GIT_USERNAME" ;;`,
+    `  *) printf '%s\\n' "$ROLLCALL_GIT_TOKEN" ;;`,
+    'esac',
+    '',
+  ].join('\n');
+  writeFileSync(file, script, { mode: 0o700 });
+  askPassPath = file;
+  return file;
 }
 
 /** The commit a desired-state folder comes from, when it is committed and unchanged. */
@@ -33,7 +193,7 @@ export async function describeCommittedRevision(dir: string): Promise<CommittedR
     // One git call for the sha, the commit time and the trailer (one per line).
     const [sha = '', time = '', trailer = ''] = (await git.raw(['log', '-1', `--format=%H%n%ct%n%(trailers:key=${ALLOW_DELETIONS},valueonly,separator=%x2C)`, 'HEAD'])).split('\n');
     const committedAt = Number(time);
-    const allowDeletions = parseAllowDeletions(trailer.trim());
+    const allowDeletions = parseAllowDeletions(trailer.split(','));
     return { sha, committedAt, ...(allowDeletions !== undefined ? { allowDeletions } : {}) };
   } catch (error) {
     if (/does not have any commits|unknown revision|ambiguous argument 'HEAD'/.test(String(error))) return undefined;
@@ -41,12 +201,11 @@ export async function describeCommittedRevision(dir: string): Promise<CommittedR
   }
 }
 
-/** The trailer's value; the largest when a commit has several. */
-function parseAllowDeletions(value: string): number | undefined {
-  const numbers = value
-    .split(',')
-    .map((part) => part.trim())
-    .filter((part) => /^\d+$/.test(part))
+/** The largest of a commit's `Rollcall-Allow-Deletions` values that are numbers. */
+export function parseAllowDeletions(values: readonly string[]): number | undefined {
+  const numbers = values
+    .map((value) => value.trim())
+    .filter((value) => /^\d+$/.test(value))
     .map(Number);
   return numbers.length > 0 ? Math.max(...numbers) : undefined;
 }
