@@ -141,7 +141,7 @@ function instanceForYaml(result: InstanceResultRecord): Record<string, unknown> 
 
 // Lenient on purpose: a note may have been edited by hand. Unknown keys are ignored.
 const RecordFields = z.object({
-  attempt: z.union([z.string().min(1), z.number()]).transform(String),
+  attempt: z.union([z.string().min(1), z.number()], { error: 'must be a non-empty string' }).transform(String),
   at: z.string().min(1),
   trigger: z.enum(['revision', 'drift', 'new-instance', 'break-glass']),
   generation: z.number().int(),
