@@ -7,6 +7,7 @@ import { DEFAULT_TIMEOUT_SECONDS } from './cloud-assistant-limits.js';
 import { CommandStore } from './commands.js';
 import { servedInstances, type EcsContext } from './ecs-context.js';
 import { Faults } from './faults.js';
+import { firstHeartbeatEvent } from './first-heartbeat-event.js';
 import { createRequestHandler } from './handle-request.js';
 import { Invocations } from './invocations.js';
 import { ReplayGuard } from './replay-guard.js';
@@ -42,7 +43,16 @@ export interface EcsEmulatorOptions {
   virtualInstances?: readonly VirtualInstanceOptions[];
   /** Answers the runs of the virtual instances (required with `virtualInstances`). */
   runner?: VirtualRunner;
-  /** Where to POST an `ecs:CloudAssistant:TaskCompleted` CloudEvent each time an instance's run of a command ends. */
+  /**
+   * Where Cloud Assistant's CloudEvents go: `ecs:CloudAssistant:TaskCompleted` each time an
+   * instance's run of a command ends, `ecs:CloudAssistant:FirstHeartbeat` for each instance
+   * `addInstance` creates.
+   */
+  eventsUrl?: string;
+  /**
+   * @deprecated Use `eventsUrl`. Where TaskCompleted events (only those) go; `eventsUrl` wins when
+   * both are given.
+   */
   taskCompletedUrl?: string;
   /** Register the `rollcall-agent` command (the agent stub, with parameters), as the stack does in production. Default true. */
   preloadAgentCommand?: boolean;
@@ -83,7 +93,15 @@ export interface EcsEmulator {
   readonly agentCommandId: string | undefined;
   /** Puts the agent at its install path on one instance (for instances created after start). */
   installAgent(instanceId: string): Promise<void>;
-  /** Waits until every TaskCompleted event so far has been posted (or given up on). */
+  /**
+   * A new instance, as if just launched: a sandbox instance in the fleet (the agent installed when
+   * `installAgent` is on), listed by DescribeInstances from now on, and its `FirstHeartbeat`
+   * posted to `eventsUrl` (in the background: `flushEvents()` waits for it). Resolves to its id.
+   */
+  addInstance(options?: CreateInstanceOptions): Promise<string>;
+  /** Releases a sandbox instance: it leaves DescribeInstances, and runs still going on it end `Error` (`InstanceReleased`). */
+  removeInstance(instanceId: string): Promise<void>;
+  /** Waits until every event so far has been posted (or given up on). */
   flushEvents(): Promise<void>;
   /** Stops serving, kills runs still going, posts pending events, and destroys the fleet if the emulator made it. */
   close(): Promise<void>;
@@ -116,7 +134,11 @@ export async function startEcsEmulator(options: EcsEmulatorOptions = {}): Promis
   const ownsFleet = options.fleet === undefined;
   const fleet = options.fleet ?? (await SandboxFleet.create());
   const faults = new Faults(options.seed);
-  const poster = options.taskCompletedUrl === undefined ? undefined : new EventPoster(options.taskCompletedUrl);
+  const eventsUrl = options.eventsUrl ?? options.taskCompletedUrl;
+  const poster = eventsUrl === undefined ? undefined : new EventPoster(eventsUrl);
+  // The deprecated taskCompletedUrl gets TaskCompleted events only, as before eventsUrl existed.
+  const heartbeats = options.eventsUrl === undefined ? undefined : poster;
+  const installsAgent = options.installAgent ?? true;
   const invocations = new Invocations({
     fleet,
     virtual,
@@ -148,7 +170,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions = {}): Promis
     await Promise.all((options.instances ?? []).map((instance) => fleet.createInstance(instance)));
     const taken = virtual.list().find((instance) => fleet.get(instance.id) !== undefined);
     if (taken !== undefined) throw new VirtualInstancesError(`virtual instance ${taken.id} has the id of a sandbox instance of the fleet`);
-    if (options.installAgent ?? true) await Promise.all(fleet.list().map((instance) => installAgent(instance.id)));
+    if (installsAgent) await Promise.all(fleet.list().map((instance) => installAgent(instance.id)));
     const agentCommandId =
       (options.preloadAgentCommand ?? true)
         ? context.commands.add({
@@ -167,6 +189,28 @@ export async function startEcsEmulator(options: EcsEmulatorOptions = {}): Promis
     const listening = server;
 
     let closing: Promise<void> | undefined;
+    const addInstance = async (instance: CreateInstanceOptions = {}) => {
+      if (closing !== undefined) throw new Error('the emulator is closed: addInstance needs a running one');
+      if (instance.id !== undefined && virtual.get(instance.id) !== undefined) {
+        throw new VirtualInstancesError(`instance ${instance.id} exists already as a virtual instance: choose another id`);
+      }
+      const { id } = await fleet.createInstance(instance);
+      if (installsAgent) {
+        try {
+          await installAgent(id);
+        } catch (error) {
+          await fleet.destroyInstance(id);
+          throw error;
+        }
+      }
+      // Posted once the instance is listed and ready, so a receiver that reacts with DescribeInstances or a run finds it.
+      heartbeats?.post(firstHeartbeatEvent({ accountId, regionId, instanceId: id, firstHeartbeatTime: new Date() }));
+      return id;
+    };
+    const removeInstance = async (instanceId: string) => {
+      if (virtual.get(instanceId) !== undefined) throw new VirtualInstancesError(`instance ${instanceId} is a virtual instance: removeInstance releases sandbox instances only`);
+      await fleet.destroyInstance(instanceId);
+    };
     const close = () => {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -195,6 +239,8 @@ export async function startEcsEmulator(options: EcsEmulatorOptions = {}): Promis
       fleet,
       agentCommandId,
       installAgent,
+      addInstance,
+      removeInstance,
       flushEvents: async () => poster?.flush(),
       close,
     };

@@ -2,24 +2,67 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * The CloudEvent Cloud Assistant publishes to EventBridge when one instance's run of a command
- * reaches Aborted, Success, Failed, Invalid, Timeout, Cancelled or Terminated.
+ * A CloudEvent as Cloud Assistant publishes it to EventBridge: the envelope every one of its
+ * events shares (source `acs.ecs`, the instance as subject, the `aliyun*` extensions), around its
+ * `type` and `data`.
  */
-export interface TaskCompletedEvent {
+export interface CloudAssistantEvent<Type extends string, Data> {
   id: string;
   source: 'acs.ecs';
   specversion: '1.0';
-  type: 'ecs:CloudAssistant:TaskCompleted';
+  type: Type;
+  /** `acs:ecs:<region>:<account>:instance/<instance id>`. */
   subject: string;
+  /** When it happened. */
   time: string;
   datacontenttype: 'application/json;charset=utf-8';
   dataschema: string;
   aliyunaccountid: string;
+  /** When it was published. */
   aliyunpublishtime: string;
   aliyuneventbusname: string;
   aliyunregionid: string;
   aliyunpublishaddr: string;
-  data: {
+  data: Data;
+}
+
+/** What the envelope says: which event, about which instance, when. */
+export interface CloudAssistantEnvelopeFields<Type extends string> {
+  type: Type;
+  accountId: string;
+  regionId: string;
+  instanceId: string;
+  /** When it happened (`time`). */
+  time: Date;
+}
+
+/** Wraps `data` in the envelope. Pure but for its fresh id; `now` is the publish time. */
+export function cloudAssistantEvent<Type extends string, Data>(fields: CloudAssistantEnvelopeFields<Type>, data: Data, now: Date = new Date()): CloudAssistantEvent<Type, Data> {
+  return {
+    id: randomUUID(),
+    source: 'acs.ecs',
+    specversion: '1.0',
+    type: fields.type,
+    subject: `acs:ecs:${fields.regionId}:${fields.accountId}:instance/${fields.instanceId}`,
+    time: fields.time.toISOString(),
+    datacontenttype: 'application/json;charset=utf-8',
+    dataschema: '',
+    aliyunaccountid: fields.accountId,
+    aliyunpublishtime: now.toISOString(),
+    aliyuneventbusname: 'default',
+    aliyunregionid: fields.regionId,
+    aliyunpublishaddr: '127.0.0.1',
+    data,
+  };
+}
+
+/**
+ * The CloudEvent Cloud Assistant publishes to EventBridge when one instance's run of a command
+ * reaches Aborted, Success, Failed, Invalid, Timeout, Cancelled or Terminated.
+ */
+export type TaskCompletedEvent = CloudAssistantEvent<
+  'ecs:CloudAssistant:TaskCompleted',
+  {
     commandId: string;
     commandName: string;
     /** The exit code as a string; "-1" when the script never exited by itself (not run, killed). */
@@ -29,8 +72,8 @@ export interface TaskCompletedEvent {
     invocationStatus: string;
     invokeId: string;
     regionId: string;
-  };
-}
+  }
+>;
 
 /** What an event says about one finished instance. */
 export interface TaskCompletedFields {
@@ -47,21 +90,9 @@ export interface TaskCompletedFields {
 
 /** The event for one finished instance. Pure but for its fresh id and publish time. */
 export function taskCompletedEvent(fields: TaskCompletedFields, now: Date = new Date()): TaskCompletedEvent {
-  return {
-    id: randomUUID(),
-    source: 'acs.ecs',
-    specversion: '1.0',
-    type: 'ecs:CloudAssistant:TaskCompleted',
-    subject: `acs:ecs:${fields.regionId}:${fields.accountId}:instance/${fields.instanceId}`,
-    time: fields.finishTime.toISOString(),
-    datacontenttype: 'application/json;charset=utf-8',
-    dataschema: '',
-    aliyunaccountid: fields.accountId,
-    aliyunpublishtime: now.toISOString(),
-    aliyuneventbusname: 'default',
-    aliyunregionid: fields.regionId,
-    aliyunpublishaddr: '127.0.0.1',
-    data: {
+  return cloudAssistantEvent(
+    { type: 'ecs:CloudAssistant:TaskCompleted', accountId: fields.accountId, regionId: fields.regionId, instanceId: fields.instanceId, time: fields.finishTime },
+    {
       commandId: fields.commandId,
       commandName: fields.commandName,
       exitCode: String(fields.exitCode ?? -1),
@@ -71,7 +102,8 @@ export function taskCompletedEvent(fields: TaskCompletedFields, now: Date = new 
       invokeId: fields.invokeId,
       regionId: fields.regionId,
     },
-  };
+    now,
+  );
 }
 
 const ATTEMPTS = 3;
@@ -94,7 +126,8 @@ export class EventPoster {
     this.url = url;
   }
 
-  post(event: TaskCompletedEvent): void {
+  /** Sends any Cloud Assistant event (TaskCompleted, FirstHeartbeat) in the background. */
+  post(event: CloudAssistantEvent<string, unknown>): void {
     const delivery = this.#deliver(event);
     this.#inFlight.add(delivery);
     void delivery.finally(() => this.#inFlight.delete(delivery));
@@ -105,7 +138,7 @@ export class EventPoster {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
-  async #deliver(event: TaskCompletedEvent): Promise<void> {
+  async #deliver(event: CloudAssistantEvent<string, unknown>): Promise<void> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       try {
         const response = await fetch(this.url, {
