@@ -187,7 +187,10 @@ function readNote(text: string): ReadNote {
   };
   text.split(/\r?\n/).forEach((line, index) => {
     if (keeping) {
-      if (line.startsWith('#')) return void note.kept.push(line.replace(/^# ?/, ''));
+      if (line.startsWith('#')) {
+        note.kept.push(line.replace(/^# ?/, ''));
+        return;
+      }
       if (line.trim() === '') return;
       keeping = false;
     }
@@ -198,6 +201,7 @@ function readNote(text: string): ReadNote {
     }
     const topLevel = line !== '' && !/^\s/.test(line);
     const startsItem = /^-(\s|$)/.test(line);
+    // A list item starts a block; so does any other top-level text, unless it goes on with a paragraph.
     if (startsItem || (topLevel && !line.startsWith('#') && block?.item !== false)) {
       flush();
       block = { start: index + 1, lines: [line], item: startsItem };
@@ -323,7 +327,10 @@ export class ResultNotes {
   private readonly identity: string[];
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** `env` gives the identity of note commits: GIT_COMMITTER_NAME/EMAIL when set, else Rollcall <rollcall@localhost>. */
+  /**
+   * `env` names who writes the note commits: GIT_COMMITTER_NAME/EMAIL (else GIT_AUTHOR_*) when set,
+   * else Rollcall <rollcall@localhost>. The repository's config is never changed.
+   */
   constructor(
     private readonly repoRoot: string,
     env: NodeJS.ProcessEnv = process.env,
@@ -353,7 +360,7 @@ export class ResultNotes {
     });
   }
 
-  /** Every commit that has a note, with its records, read with two git processes (not one per note). */
+  /** Every commit that has a note, with its records: a few git processes in all (see `noteTexts`), not one per note. */
   async all(): Promise<Map<string, ResultRecord[]>> {
     const texts = await this.noteTexts(NOTES_REF);
     return new Map([...texts].map(([sha, text]) => [sha, readNote(text).records]));
@@ -443,7 +450,11 @@ export class ResultNotes {
     }
   }
 
-  /** The text of every note under `ref`, by the sha it annotates: one `ls-tree`, then `git show` of the blobs in batches. */
+  /**
+   * The text of every note under `ref`, by the sha it annotates: one `ls-tree` for the blobs and
+   * their sizes, then one `git show` per 1000 blobs. (Not `cat-file --batch`: simple-git's raw
+   * calls cannot write to a process's stdin.)
+   */
   private async noteTexts(ref: string): Promise<Map<string, string>> {
     const texts = new Map<string, string>();
     if (!(await this.hasRef(ref))) return texts;
