@@ -14,6 +14,11 @@ export interface Executor {
   inventory(instances: readonly FleetInstance[], options?: ProgressOptions): Promise<InventoryResult>;
   /** Applies each instance's plan entries; every operation's result comes back per instance. */
   apply(plan: Plan, options: ApplyOptions): Promise<ApplyResult>;
+  /**
+   * Waits until no run of the agent that an earlier process started is still going on any
+   * instance (after a crash, before observing again); returns how many it waited for.
+   */
+  quiesce(timeoutMs?: number): Promise<number>;
 }
 
 export interface FleetInstance {
@@ -65,6 +70,14 @@ export interface ApplyOptions extends ProgressOptions {
    * failure can be retried. Default: a new random name.
    */
   attempt?: string;
+  /** Told of each invocation before it starts and once it has an id: the caller's write-ahead log. */
+  journal?: ApplyJournal;
+}
+
+/** The invocations of an apply, recorded by the caller so that a restart can find them. */
+export interface ApplyJournal {
+  starting(invocation: { clientToken: string; chunk: string; instances: readonly string[] }): void | Promise<void>;
+  started(invocation: { clientToken: string; invokeId: string }): void | Promise<void>;
 }
 
 export interface InstanceApplyResult {
@@ -73,6 +86,10 @@ export interface InstanceApplyResult {
   status: 'applied' | 'failed' | 'skipped';
   results: OperationResult[];
   message?: string;
+  /** The agent's exit code of the last run on the instance (0 when every run succeeded). */
+  exitCode?: number;
+  /** Time the instance's runs took, added up, as Cloud Assistant reported it. */
+  durationMs?: number;
 }
 
 export interface ApplyResult {

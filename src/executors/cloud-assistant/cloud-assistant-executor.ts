@@ -19,7 +19,7 @@ import type {
   InventoryResult,
   ProgressOptions,
 } from '../types.js';
-import { clientToken, CloudAssistant, type CloudAssistantOptions } from './cloud-assistant.js';
+import { clientToken, CloudAssistant, type CloudAssistantOptions, type InvocationJournal } from './cloud-assistant.js';
 import type { EcsClient } from './create-ecs-client.js';
 import { describeRun, type InstanceRun } from './invocation-outcome.js';
 
@@ -37,7 +37,7 @@ export interface CloudAssistantExecutorOptions extends CloudAssistantOptions {
   timeoutSeconds?: number;
 }
 
-type AgentCall = { mode: AgentMode; ops?: string; page?: string; clientToken?: string };
+type AgentCall = { mode: AgentMode; ops?: string; page?: string; clientToken?: string; journal?: InvocationJournal };
 
 /**
  * The Executor on ECS Cloud Assistant. It runs the agent through the registered command (refusing
@@ -168,9 +168,16 @@ export class CloudAssistantExecutor implements Executor {
         // The same attempt, revision, instances and operations: the same token, so a repeated call
         // reads the first run instead of starting a second (see ApplyOptions.attempt).
         const token = clientToken(attempt, plan.revision, String(options.generation), live.join(','), String(index), ops);
-        const runs = await this.runAgent(live, { mode: 'apply', ops, clientToken: token });
+        const chunk = `${index + 1}/${batch.chunks.length}`;
+        const journal: InvocationJournal | undefined = options.journal && {
+          starting: (invocation) => options.journal!.starting({ ...invocation, chunk }),
+          started: (invocation) => options.journal!.started(invocation),
+        };
+        const runs = await this.runAgent(live, { mode: 'apply', ops, clientToken: token, ...(journal ? { journal } : {}) });
         for (const run of runs) {
           const result = outcome.get(run.instance)!;
+          if (run.exitCode !== undefined) result.exitCode = run.exitCode;
+          if (run.durationMs !== undefined) result.durationMs = (result.durationMs ?? 0) + run.durationMs;
           const output = parseApplyOutput(run.output);
           result.results.push(...output.results);
           const reason = output.refused ?? (run.status === 'Success' || (run.exitCode === 1 && output.summary) ? undefined : describeRun(run)) ?? output.errors[0];
@@ -214,9 +221,29 @@ export class CloudAssistantExecutor implements Executor {
 
   private async runStub(ids: readonly string[], call: AgentCall): Promise<InstanceRun[]> {
     const parameters = agentParameters(call.mode, { ...(call.ops !== undefined ? { ops: call.ops } : {}), ...(call.page !== undefined ? { page: call.page } : {}) });
-    const request = { instances: ids, parameters, timeoutSeconds: this.options.timeoutSeconds ?? 600, ...(call.clientToken ? { clientToken: call.clientToken } : {}) };
-    if (this.options.agentInline) return this.assistant.run({ ...request, content: agentStub() });
+    const request = {
+      instances: ids,
+      parameters,
+      timeoutSeconds: this.options.timeoutSeconds ?? 600,
+      ...(call.clientToken ? { clientToken: call.clientToken } : {}),
+      ...(call.journal ? { journal: call.journal } : {}),
+    };
+    if (this.options.agentInline) return this.assistant.run({ ...request, content: agentStub(), name: this.inlineCommandName() });
     return this.assistant.invoke({ ...request, commandId: await this.agentCommand() });
+  }
+
+  async quiesce(timeoutMs = 15 * 60_000): Promise<number> {
+    const name = this.options.agentInline ? this.inlineCommandName() : (this.options.commandName ?? AGENT_COMMAND_NAME);
+    const unfinished = await this.assistant.unfinishedInvocations(name);
+    if (unfinished.length === 0) return 0;
+    const still = await this.assistant.waitForInvocations(unfinished, timeoutMs);
+    if (still.length > 0) throw new RollcallError('cloud-api', `earlier runs of the agent are still going after ${Math.round(timeoutMs / 1000)} s (${still.join(', ')}): stop them (StopInvocation) or wait, then start rollcall again`);
+    return unfinished.length;
+  }
+
+  /** Inline runs are named, so that a restarted rollcall finds the ones still running. */
+  private inlineCommandName(): string {
+    return `${this.options.commandName ?? AGENT_COMMAND_NAME}-inline`;
   }
 
   /** The registered agent command, checked once: content that is not this rollcall's stub is refused. */

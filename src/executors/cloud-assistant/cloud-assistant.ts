@@ -12,6 +12,8 @@ const MAX_RESULTS_PER_PAGE = 50;
 export interface CloudAssistantOptions {
   regionId: string;
   retry?: RetryOptions;
+  /** Told of every request sent to the API (retries included) and the error code of each that failed: metrics. */
+  onApiCall?: (action: string, errorCode?: string) => void;
   /** The first wait between result polls; it grows to `maxPollMs`. */
   firstPollMs?: number;
   maxPollMs?: number;
@@ -25,6 +27,15 @@ export interface InvokeRequest {
   timeoutSeconds: number;
   /** Idempotency: the same token is the same invocation, never a second run (ASCII, ≤ 64). */
   clientToken?: string;
+  /** Told of each invocation before it is started and once it has an InvokeId (a write-ahead journal). */
+  journal?: InvocationJournal;
+}
+
+/** Where a caller records invocations, so that a restart reads them instead of starting new ones. */
+export interface InvocationJournal {
+  /** Called (and awaited) before the InvokeCommand/RunCommand request is sent. */
+  starting(invocation: { clientToken: string; instances: readonly string[] }): void | Promise<void>;
+  started(invocation: { clientToken: string; invokeId: string }): void | Promise<void>;
 }
 
 /**
@@ -37,9 +48,21 @@ export class CloudAssistant {
     private readonly options: CloudAssistantOptions,
   ) {}
 
-  private async call<T>(work: () => Promise<T>): Promise<T> {
+  private async call<T>(action: string, work: () => Promise<T>): Promise<T> {
+    const observed = this.options.onApiCall
+      ? async () => {
+          try {
+            const reply = await work();
+            this.options.onApiCall!(action);
+            return reply;
+          } catch (error) {
+            this.options.onApiCall!(action, String((error as { code?: unknown } | undefined)?.code ?? 'NetworkError'));
+            throw error;
+          }
+        }
+      : work;
     try {
-      return await withRetry(work, this.options.retry);
+      return await withRetry(observed, this.options.retry);
     } catch (error) {
       throw explainApiError(error);
     }
@@ -47,7 +70,7 @@ export class CloudAssistant {
 
   /** The registered command of this name, with its content decoded; undefined when there is none. */
   async findCommand(name: string): Promise<{ commandId: string; content: string } | undefined> {
-    const response = await this.call(() => this.client.describeCommands(new Ecs.DescribeCommandsRequest({ regionId: this.options.regionId, name, maxResults: 50 })));
+    const response = await this.call('DescribeCommands', () => this.client.describeCommands(new Ecs.DescribeCommandsRequest({ regionId: this.options.regionId, name, maxResults: 50 })));
     const command = response.body?.commands?.command?.find((entry) => entry.name === name);
     if (!command?.commandId) return undefined;
     return { commandId: command.commandId, content: Buffer.from(command.commandContent ?? '', 'base64').toString('utf8') };
@@ -76,6 +99,7 @@ export class CloudAssistant {
         new Ecs.RunCommandRequest({
           regionId: this.options.regionId,
           type: 'RunShellScript',
+          ...(request.name ? { name: request.name } : {}),
           commandContent: Buffer.from(request.content).toString('base64'),
           contentEncoding: 'Base64',
           enableParameter: true,
@@ -102,9 +126,11 @@ export class CloudAssistant {
     const started = await Promise.allSettled(
       groups.map(async (ids, index) => {
         const token = request.clientToken ? clientToken(request.clientToken, String(index * MAX_INSTANCES_PER_CALL)) : undefined;
-        const response = await this.call(() => send(ids, token));
+        if (token) await request.journal?.starting({ clientToken: token, instances: ids });
+        const response = await this.call(commandId ? 'InvokeCommand' : 'RunCommand', () => send(ids, token));
         const invokeId = response.body?.invokeId;
         if (!invokeId) throw new RollcallError('internal', 'Cloud Assistant returned no InvokeId');
+        if (token) await request.journal?.started({ clientToken: token, invokeId });
         return { invokeId, instances: ids };
       }),
     );
@@ -151,7 +177,7 @@ export class CloudAssistant {
       let nextToken: string | undefined;
       let pages = 0;
       do {
-        const response = await this.call(() =>
+        const response = await this.call('DescribeInvocations', () =>
           this.client.describeInvocations(new Ecs.DescribeInvocationsRequest({ regionId: this.options.regionId, commandId, maxResults: MAX_RESULTS_PER_PAGE, ...(nextToken ? { nextToken } : {}) })),
         );
         record(response.body?.invocations?.invocation);
@@ -159,10 +185,45 @@ export class CloudAssistant {
       } while (nextToken && ++pages < 4 && invokeIds.some((id) => !statuses.has(id)));
     }
     for (const invokeId of invokeIds.filter((id) => !statuses.has(id))) {
-      const response = await this.call(() => this.client.describeInvocations(new Ecs.DescribeInvocationsRequest({ regionId: this.options.regionId, invokeId })));
+      const response = await this.call('DescribeInvocations', () => this.client.describeInvocations(new Ecs.DescribeInvocationsRequest({ regionId: this.options.regionId, invokeId })));
       record(response.body?.invocations?.invocation);
     }
     return statuses;
+  }
+
+  /**
+   * Invocations of the command with this name that have not ended yet (Pending, Scheduled, Running,
+   * Stopping), newest first: what an earlier process started and may not have seen finish.
+   */
+  async unfinishedInvocations(commandName: string): Promise<string[]> {
+    const unfinished: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const response = await this.call('DescribeInvocations', () =>
+        this.client.describeInvocations(new Ecs.DescribeInvocationsRequest({ regionId: this.options.regionId, commandName, maxResults: MAX_RESULTS_PER_PAGE, ...(nextToken ? { nextToken } : {}) })),
+      );
+      for (const invocation of response.body?.invocations?.invocation ?? []) {
+        const status = invocation.invocationStatus ?? invocation.invokeStatus ?? 'Pending';
+        if (invocation.invokeId && !FINAL_INVOCATION_STATUSES.has(status) && status !== 'Finished') unfinished.push(invocation.invokeId);
+      }
+      nextToken = response.body?.nextToken || undefined;
+    } while (nextToken);
+    return unfinished;
+  }
+
+  /** Waits until none of these invocations is running any more (or the deadline passes); returns those still running. */
+  async waitForInvocations(invokeIds: readonly string[], timeoutMs: number): Promise<string[]> {
+    const deadline = Date.now() + timeoutMs;
+    let pending = [...invokeIds];
+    let delay = this.options.firstPollMs ?? 250;
+    while (pending.length > 0 && Date.now() < deadline) {
+      const statuses = await this.invocationStatuses(pending, undefined);
+      pending = pending.filter((id) => !FINAL_INVOCATION_STATUSES.has(statuses.get(id) ?? 'Pending') && statuses.get(id) !== 'Finished');
+      if (pending.length === 0) break;
+      await sleep(delay);
+      delay = Math.min(this.options.maxPollMs ?? 3000, Math.ceil(delay * 1.5));
+    }
+    return pending;
   }
 
   /** Running Linux instances whose tags include all of `tags`, every page. */
@@ -184,7 +245,7 @@ export class CloudAssistant {
   async assistantStatus(ids: readonly string[]): Promise<Map<string, boolean>> {
     const status = new Map<string, boolean>();
     for (let start = 0; start < ids.length; start += MAX_INSTANCES_PER_CALL) {
-      const response = await this.call(() =>
+      const response = await this.call('DescribeCloudAssistantStatus', () =>
         this.client.describeCloudAssistantStatus(
           new Ecs.DescribeCloudAssistantStatusRequest({ regionId: this.options.regionId, instanceId: ids.slice(start, start + MAX_INSTANCES_PER_CALL), maxResults: MAX_INSTANCES_PER_CALL }),
         ),
@@ -200,7 +261,7 @@ export class CloudAssistant {
     const found: CloudAssistantInstances['instances'] = [];
     let nextToken: string | undefined;
     do {
-      const response = await this.call(() =>
+      const response = await this.call('DescribeInstances', () =>
         this.client.describeInstances(new Ecs.DescribeInstancesRequest({ regionId: this.options.regionId, maxResults: MAX_INSTANCES_PER_CALL, ...filter, ...(nextToken ? { nextToken } : {}) })),
       );
       for (const instance of response.body?.instances?.instance ?? []) {
@@ -222,7 +283,7 @@ export class CloudAssistant {
   /** Installs a file on the instances (SendFile), as root, replacing what is there, and waits until it is delivered. */
   async sendFile(file: { instances: readonly string[]; targetDir: string; name: string; content: string | Buffer; mode: string }): Promise<void> {
     for (let start = 0; start < file.instances.length; start += MAX_INSTANCES_PER_CALL) {
-      const response = await this.call(() =>
+      const response = await this.call('SendFile', () =>
         this.client.sendFile(
           new Ecs.SendFileRequest({
             regionId: this.options.regionId,
@@ -247,7 +308,7 @@ export class CloudAssistant {
     const deadline = Date.now() + 120_000;
     let delay = this.options.firstPollMs ?? 100;
     while (Date.now() < deadline) {
-      const response = await this.call(() => this.client.describeSendFileResults(new Ecs.DescribeSendFileResultsRequest({ regionId: this.options.regionId, invokeId })));
+      const response = await this.call('DescribeSendFileResults', () => this.client.describeSendFileResults(new Ecs.DescribeSendFileResultsRequest({ regionId: this.options.regionId, invokeId })));
       const invocation = response.body?.invocations?.invocation?.[0];
       const pending = (invocation?.invokeInstances?.invokeInstance ?? []).some((instance) => !FINAL_STATUSES.has(instance.invocationStatus ?? 'Pending'));
       if (invocation && !pending) return;
@@ -264,7 +325,7 @@ export class CloudAssistant {
     const seen = new Map<string, InstanceRun>();
     let nextToken: string | undefined;
     do {
-      const response = await this.call(() =>
+      const response = await this.call('DescribeInvocationResults', () =>
         this.client.describeInvocationResults(
           new Ecs.DescribeInvocationResultsRequest({ regionId: this.options.regionId, invokeId, maxResults: MAX_RESULTS_PER_PAGE, contentEncoding: 'Base64', ...(nextToken ? { nextToken } : {}) }),
         ),
@@ -279,6 +340,7 @@ export class CloudAssistant {
           ...(result.errorInfo ? { errorInfo: result.errorInfo } : {}),
           output: Buffer.from(result.output ?? '', 'base64').toString('utf8'),
           dropped: result.dropped ?? 0,
+          ...runDuration(result.startTime, result.finishedTime),
         });
       }
       nextToken = response.body?.invocation?.nextToken || undefined;
@@ -290,6 +352,12 @@ export class CloudAssistant {
       return { instance: id, status: 'Timeout', errorCode: 'ResultTimeout', errorInfo: `${why} (invocation ${invokeId})`, output: '', dropped: 0 };
     });
   }
+}
+
+/** How long a run took, from the API's StartTime and FinishedTime (ISO 8601), when it gave both. */
+function runDuration(start: string | undefined, finish: string | undefined): { durationMs?: number } {
+  const ms = Date.parse(finish ?? '') - Date.parse(start ?? '');
+  return Number.isFinite(ms) && ms >= 0 ? { durationMs: ms } : {};
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -306,6 +374,8 @@ export function clientToken(...parts: string[]): string {
 export interface RunRequest extends Omit<InvokeRequest, 'commandId'> {
   /** The script itself, for RunCommand (nothing registered). */
   content: string;
+  /** The name the run's command gets, so that its invocations can be found by name later. */
+  name?: string;
 }
 
 export interface CloudAssistantInstances {

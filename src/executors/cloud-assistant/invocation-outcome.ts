@@ -10,6 +10,8 @@ export interface InstanceRun {
   output: string;
   /** Bytes Cloud Assistant cut from the output (it keeps 24 KB). */
   dropped: number;
+  /** From the run's start to its end, when Cloud Assistant reported both. */
+  durationMs?: number;
 }
 
 /** Overall statuses (DescribeInvocations) after which an invocation will not change any more. */
