@@ -78,6 +78,7 @@ export class DesiredRepository {
   private readonly bare: boolean;
   /** The URL of a remote, as given. */
   private readonly url: string | undefined;
+  private readonly gitDir: string;
 
   private constructor(opened: OpenedRepository) {
     this.kind = opened.kind;
@@ -87,6 +88,7 @@ export class DesiredRepository {
     this.env = opened.env;
     this.bare = opened.bare;
     this.url = opened.url;
+    this.gitDir = opened.gitDir;
   }
 
   /**
@@ -116,8 +118,9 @@ export class DesiredRepository {
 
   /** The commit `sha` (any revision git understands); 'invalid-input' when there is no such commit. */
   async revision(sha: string): Promise<Revision> {
-    const revision = parseRevisions((await this.git(['log', '-1', REVISION_FORMAT, await this.commitOf(sha), '--'])).text)[0];
-    if (!revision) throw new RollcallError('internal', `git log printed no commit for ${sha}`);
+    const result = sha.startsWith('-') ? undefined : await this.git(['log', '-1', REVISION_FORMAT, `${sha}^{commit}`, '--'], { okExitCodes: [0, 128] });
+    const revision = result?.exitCode === 0 ? parseRevisions(result.text)[0] : undefined;
+    if (!revision) throw this.noSuchCommit(sha);
     return revision;
   }
 
@@ -148,7 +151,7 @@ export class DesiredRepository {
     const commit = await this.commitOf(sha);
     const target = path.join(path.resolve(destRoot), commit);
     const folder = path.join(target, this.path);
-    if (existsSync(target)) return folder;
+    if (existsSync(folder)) return folder;
     const entries = parseTreeEntries((await this.git(['ls-tree', '-r', '-z', '--full-tree', commit, '--', this.path])).stdout);
     if (entries.length === 0) {
       throw new RollcallError('invalid-input', `${this.path} does not exist in commit ${commit} of ${this.describe()}: check --path, the desired-state folder inside the repository`);
@@ -163,11 +166,18 @@ export class DesiredRepository {
         await mkdir(path.dirname(destination), { recursive: true });
         await writeFile(destination, contents[index] ?? Buffer.alloc(0), { mode: file.mode === '100755' ? 0o755 : 0o644 });
       }
-      await rename(temporary, target);
+      if (existsSync(target)) {
+        // An export of another folder of this commit is there already: add this one beside it.
+        await mkdir(path.dirname(folder), { recursive: true });
+        await rename(path.join(temporary, this.path), folder);
+        await rm(temporary, { recursive: true, force: true });
+      } else {
+        await rename(temporary, target);
+      }
     } catch (error) {
       await rm(temporary, { recursive: true, force: true });
       // Another export of the same commit finished first: it is complete, use it.
-      if (existsSync(target)) return folder;
+      if (existsSync(folder)) return folder;
       throw new RollcallError('internal', `could not export ${this.path} of ${commit} into ${destRoot}: ${String(error)}`, { cause: error });
     }
     return folder;
@@ -218,8 +228,10 @@ export class DesiredRepository {
 
   /** Whether `ancestor` is `descendant` or one of its ancestors. */
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
-    const [from, to] = [await this.commitOf(ancestor), await this.commitOf(descendant)];
-    return (await this.git(['merge-base', '--is-ancestor', from, to], { okExitCodes: [0, 1] })).exitCode === 0;
+    for (const revision of [ancestor, descendant]) if (revision.startsWith('-')) throw this.noSuchCommit(revision);
+    const result = await this.git(['merge-base', '--is-ancestor', ancestor, descendant], { okExitCodes: [0, 1, 128] });
+    if (result.exitCode === 128) throw this.noSuchCommit(/Not a valid (?:commit|object) name (\S+)/.exec(result.stderr)?.[1] ?? `${ancestor} or ${descendant}`);
+    return result.exitCode === 0;
   }
 
   private async commitInWorkTree(file: string, content: string, message: string, identity: Record<string, string>): Promise<string> {
@@ -238,7 +250,7 @@ export class DesiredRepository {
     // --force: the caller asked for this file, even where a .gitignore pattern matches it.
     await this.git(['add', '--force', '--', file]);
     // --only: the commit holds this path alone, whatever else is staged.
-    await this.git(['commit', '--quiet', '--only', '--no-verify', '--no-gpg-sign', '--cleanup=whitespace', '--file=-', '--', file], { input: message, set: identity });
+    await this.git(['commit', '--only', '--no-verify', '--no-gpg-sign', '--cleanup=whitespace', '--file=-', '--', file], { input: message, set: identity });
     return (await this.git(['rev-parse', 'HEAD'])).text.trim();
   }
 
@@ -271,12 +283,12 @@ export class DesiredRepository {
     if (existing !== undefined && existing.mode !== '100644' && existing.mode !== '100755') {
       throw new RollcallError('invalid-input', `${file} is not a regular file in ${this.branch} of ${this.describe()}: commit a file path`);
     }
-    const gitDir = (await this.git(['rev-parse', '--absolute-git-dir'])).text.trim();
     // A private index, so neither the clone's nor a person's index is touched.
-    const index = { GIT_INDEX_FILE: path.join(gitDir, `rollcall-index-${randomUUID()}`) };
+    const index = { GIT_INDEX_FILE: path.join(this.gitDir, `rollcall-index-${randomUUID()}`) };
     try {
       await this.git(['read-tree', base], { set: index });
-      await this.git(['update-index', '--add', '--cacheinfo', `${existing?.mode ?? '100644'},${blob},${file}`], { set: index });
+      // --verbose: simple-git waits 50 ms after a git that prints nothing (see runGit).
+      await this.git(['update-index', '--verbose', '--add', '--cacheinfo', `${existing?.mode ?? '100644'},${blob},${file}`], { set: index });
       const tree = (await this.git(['write-tree'], { set: index })).text.trim();
       return (await this.git(['commit-tree', tree, '-p', base, '-F', '-'], { input: message, set: identity })).text.trim();
     } finally {
@@ -381,10 +393,12 @@ export class DesiredRepository {
 
   private async commitOf(revision: string): Promise<string> {
     const sha = await this.resolveCommit(revision);
-    if (sha === undefined) {
-      throw new RollcallError('invalid-input', `${revision} is not a commit in ${this.describe()}${this.kind === 'remote' ? ' (as of the last fetch)' : ''}: check the revision`);
-    }
+    if (sha === undefined) throw this.noSuchCommit(revision);
     return sha;
+  }
+
+  private noSuchCommit(revision: string): RollcallError {
+    return new RollcallError('invalid-input', `${revision} is not a commit in ${this.describe()}${this.kind === 'remote' ? ' (as of the last fetch)' : ''}: check the revision`);
   }
 
   private describe(): string {
@@ -404,6 +418,7 @@ interface OpenedRepository {
   path: string;
   env: NodeJS.ProcessEnv;
   bare: boolean;
+  gitDir: string;
   url?: string;
 }
 
@@ -414,9 +429,11 @@ async function openLocal(repo: string, branch: string | undefined, desiredPath: 
   }
   let bare: boolean;
   let root: string;
+  let gitDir: string;
   try {
-    const [isBare = '', gitDir = ''] = (await runGit(dir, ['rev-parse', '--is-bare-repository', '--absolute-git-dir'], { env })).text.split('\n');
+    const [isBare = '', absoluteGitDir = ''] = (await runGit(dir, ['rev-parse', '--is-bare-repository', '--absolute-git-dir'], { env })).text.split('\n');
     bare = isBare === 'true';
+    gitDir = absoluteGitDir;
     root = bare ? gitDir : (await runGit(dir, ['rev-parse', '--show-toplevel'], { env })).text.trim();
   } catch (error) {
     throw new RollcallError('invalid-input', `${dir} is not in a git repository: give --repo the path of a clone (or a bare repository) of the desired state, or its URL`, { cause: error });
@@ -428,7 +445,7 @@ async function openLocal(repo: string, branch: string | undefined, desiredPath: 
     const known = branches.length > 0 ? `it has ${branches.join(', ')}` : 'it has no commits yet: commit the desired state first';
     throw new RollcallError('invalid-input', `branch ${tracked} does not exist in ${root} (${known}): pass --branch with one of its branches`);
   }
-  return { kind: 'local', root, branch: tracked, path: desiredPath, env, bare };
+  return { kind: 'local', root, branch: tracked, path: desiredPath, env, bare, gitDir };
 }
 
 async function currentBranch(root: string, env: NodeJS.ProcessEnv): Promise<string> {
@@ -443,10 +460,11 @@ async function openRemote(url: string, branch: string | undefined, desiredPath: 
   checkRemoteUrl(url);
   checkCredentials(env);
   const clone = path.resolve(workDir);
-  if (await isCloneOf(clone, url, env)) {
+  const gitDir = await cloneOf(clone, url, env);
+  if (gitDir !== undefined) {
     const tracked = branch ?? (await defaultBranch(clone, url, env));
     await fetchRemote(clone, tracked, env, url);
-    return { kind: 'remote', root: clone, branch: tracked, path: desiredPath, env, bare: true, url };
+    return { kind: 'remote', root: clone, branch: tracked, path: desiredPath, env, bare: true, gitDir, url };
   }
   if (existsSync(clone) && (await readdir(clone)).length > 0) {
     throw new RollcallError('invalid-input', `${clone} is not empty and not a clone of ${url}: remove it, or give rollcall another state directory`);
@@ -455,37 +473,38 @@ async function openRemote(url: string, branch: string | undefined, desiredPath: 
   await mkdir(path.dirname(clone), { recursive: true });
   const temporary = `${clone}.${process.pid}.${randomUUID()}.tmp`;
   try {
-    await runGit(path.dirname(clone), ['init', '--quiet', '--bare', temporary], { env });
-    await runGit(temporary, ['config', 'remote.origin.url', url], { env });
+    await runGit(path.dirname(clone), ['init', '--bare', temporary], { env });
     const tracked = branch ?? (await defaultBranch(temporary, url, env));
-    await runGit(temporary, ['config', 'remote.origin.fetch', `+refs/heads/${tracked}:refs/remotes/origin/${tracked}`], { env });
+    // origin fetches the tracked branch only, for people who run git in the clone too.
+    await runGit(temporary, ['remote', 'add', '--track', tracked, 'origin', url], { env });
     await fetchRemote(temporary, tracked, env, url);
     if (existsSync(clone)) await rmdir(clone);
     await rename(temporary, clone);
-    return { kind: 'remote', root: clone, branch: tracked, path: desiredPath, env, bare: true, url };
+    return { kind: 'remote', root: clone, branch: tracked, path: desiredPath, env, bare: true, gitDir: clone, url };
   } catch (error) {
     await rm(temporary, { recursive: true, force: true });
     throw error;
   }
 }
 
-/** Whether `dir` itself is a git repository whose origin is `url`. */
-async function isCloneOf(dir: string, url: string, env: NodeJS.ProcessEnv): Promise<boolean> {
-  if (!existsSync(dir) || !(await stat(dir)).isDirectory()) return false;
+/** The git dir of `dir` when `dir` itself is a git repository whose origin is `url`. */
+async function cloneOf(dir: string, url: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (!existsSync(dir) || !(await stat(dir)).isDirectory()) return undefined;
   const result = await runGit(dir, ['rev-parse', '--absolute-git-dir'], { env, okExitCodes: [0, 128] });
   const gitDir = result.text.trim();
   // A folder inside some other work tree (a state directory often is) is not a clone.
-  if (result.exitCode !== 0 || (gitDir !== dir && gitDir !== path.join(dir, '.git'))) return false;
+  if (result.exitCode !== 0 || (gitDir !== dir && gitDir !== path.join(dir, '.git'))) return undefined;
   const origin = await runGit(dir, ['config', '--get', 'remote.origin.url'], { env, okExitCodes: [0, 1] });
   const existing = origin.text.trim();
-  if (existing === url) return true;
+  if (existing === url) return gitDir;
   throw new RollcallError('invalid-input', `${dir} is a clone of ${existing || 'no remote'}, not of ${url}: remove it, or give rollcall another state directory`);
 }
 
-async function defaultBranch(clone: string, url: string, env: NodeJS.ProcessEnv): Promise<string> {
+/** The branch the remote's HEAD names; `dir` is any folder to run git in. */
+async function defaultBranch(dir: string, url: string, env: NodeJS.ProcessEnv): Promise<string> {
   let text: string;
   try {
-    text = (await runGit(clone, ['ls-remote', '--symref', 'origin', 'HEAD'], { env, timeoutMs: NETWORK_TIMEOUT_MS })).text;
+    text = (await runGit(dir, ['ls-remote', '--symref', url, 'HEAD'], { env, timeoutMs: NETWORK_TIMEOUT_MS })).text;
   } catch (error) {
     throw new RollcallError('git', `could not read ${url}: ${gitMessage(error)}; ${CREDENTIALS_HINT}`, { cause: error });
   }
@@ -499,7 +518,8 @@ async function fetchRemote(clone: string, branch: string, env: NodeJS.ProcessEnv
   // The notes refspec is a pattern, so a remote without notes is no error.
   const refspecs = [`+refs/heads/${branch}:refs/remotes/origin/${branch}`, `+${NOTES_REF}*:${REMOTE_NOTES_REF}*`];
   try {
-    await runGit(clone, ['fetch', '--quiet', '--no-tags', 'origin', ...refspecs], { env, timeoutMs: NETWORK_TIMEOUT_MS });
+    // --verbose: simple-git waits 50 ms after a git that prints nothing (see runGit).
+    await runGit(clone, ['fetch', '--verbose', '--no-tags', 'origin', ...refspecs], { env, timeoutMs: NETWORK_TIMEOUT_MS });
   } catch (error) {
     if (/couldn't find remote ref/.test(gitMessage(error))) {
       throw new RollcallError('invalid-input', `branch ${branch} does not exist in ${url}: push it, or pass --branch with an existing branch`, { cause: error });

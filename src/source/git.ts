@@ -45,6 +45,9 @@ export interface GitResult {
  * Runs one git command and returns its output as bytes and text. Resolves when git exits with one
  * of `okExitCodes` (default 0); otherwise throws RollcallError('git') with git's own message, which
  * callers that know what the user should fix catch and restate.
+ *
+ * simple-git waits 50 ms after a process that printed nothing (in case output is late), so calls
+ * on hot paths prefer flags that make git say something (`--verbose`, no `--quiet`).
  */
 export async function runGit(
   dir: string,

@@ -139,6 +139,19 @@ describe('exportTree', () => {
     expect(readFileSync(path.join(exported, 'marker'), 'utf8')).toBe('kept\n');
   });
 
+  it('exports another folder of an exported commit beside the first', async () => {
+    const { repo, git } = desiredStateRepo();
+    commitFileIn(repo, 'other/fleet.yaml', '# other\n', 'Another folder');
+    const sha = git('rev-parse', 'HEAD').trim();
+    const dest = tempDir();
+    const first = await (await openLocal(repo)).exportTree(sha, dest);
+    const second = await (await openLocal(repo, { path: 'other' })).exportTree(sha, dest);
+    expect(second).toBe(path.join(dest, sha, 'other'));
+    expect(readTree(second)).toEqual({ 'fleet.yaml': '# other\n' });
+    expect(existsSync(path.join(first, 'fleet.yaml'))).toBe(true);
+    expect(readdirSync(dest)).toEqual([sha]);
+  });
+
   it('leaves symbolic links out and keeps the executable bit', async () => {
     const { repo, dir, git } = desiredStateRepo();
     symlinkSync('/etc/passwd', path.join(dir, 'users', 'E9999.yaml'));
@@ -304,23 +317,28 @@ describe('DesiredRepository (remote)', () => {
     }
   });
 
-  it('commitFile pushes, and after someone else pushed first, fetches, rebases and pushes again', async () => {
+  it('commitFile commits in the clone and pushes', async () => {
+    const { url, bare } = remoteRepo();
+    const opened = await DesiredRepository.open({ repo: url, workDir: path.join(tempDir(), 'repo') });
+    const sha = await opened.commitFile('desired-state/users/E2000.yaml', 'empId: E2000\n', { message: 'Add E2000', trailers: [['Approval', 'PROC-1']] });
+    const remote = gitIn(bare);
+    expect(remote('rev-parse', 'main').trim()).toBe(sha);
+    expect((await opened.head()).sha).toBe(sha);
+    expect(remote('show', `${sha}:desired-state/users/E2000.yaml`)).toBe('empId: E2000\n');
+    expect(remote('log', '-1', '--format=%an <%ae>|%B', sha)).toBe('Rollcall <rollcall@localhost>|Add E2000\n\nApproval: PROC-1\n\n');
+  });
+
+  it('commitFile, after someone else pushed first, fetches, rebases and pushes again', async () => {
     const { url, bare, work, git } = remoteRepo();
     const opened = await DesiredRepository.open({ repo: url, workDir: path.join(tempDir(), 'repo') });
-    const first = await opened.commitFile('desired-state/users/E2000.yaml', 'empId: E2000\n', { message: 'Add E2000', trailers: [['Approval', 'PROC-1']] });
-    const remote = gitIn(bare);
-    expect(remote('rev-parse', 'main').trim()).toBe(first);
-    expect((await opened.head()).sha).toBe(first);
-    expect(remote('show', `${first}:desired-state/users/E2000.yaml`)).toBe('empId: E2000\n');
-    expect(remote('log', '-1', '--format=%B', first)).toBe('Add E2000\n\nApproval: PROC-1\n\n');
-
-    git('pull', '-q', 'origin', 'main');
     const theirs = commitFileIn(work, 'desired-state/users/E2001.yaml', 'empId: E2001\n', 'Add E2001');
     git('push', '-q', 'origin', 'main');
     const ours = await opened.commitFile('desired-state/users/E2002.yaml', 'empId: E2002\n', { message: 'Add E2002' });
+    const remote = gitIn(bare);
     expect(remote('rev-parse', 'main').trim()).toBe(ours);
     expect(remote('rev-parse', `${ours}^`).trim()).toBe(theirs);
     expect(remote('show', '--name-only', '--format=', ours).trim()).toBe('desired-state/users/E2002.yaml');
+    expect((await opened.head()).sha).toBe(ours);
   });
 
   it('commitFile refuses to rebase over someone else changing the same file', async () => {
@@ -344,6 +362,7 @@ describe('isAncestor', () => {
     expect(await opened.isAncestor(first, second)).toBe(true);
     expect(await opened.isAncestor(second, first)).toBe(false);
     expect(await opened.isAncestor(second, second)).toBe(true);
+    await expect(opened.isAncestor('nosuch', second)).rejects.toMatchObject({ code: 'invalid-input', message: `nosuch is not a commit in ${repo}: check the revision` });
   });
 });
 
