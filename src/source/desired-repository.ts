@@ -347,9 +347,10 @@ export class DesiredRepository {
       if (!/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(key)) throw new RollcallError('invalid-input', `trailer key "${key}" is not a trailer key: use letters, digits and dashes (e.g. Approved-by)`);
       if (/[\r\n]/.test(value)) throw new RollcallError('invalid-input', `the value of trailer ${key} spans lines: give it on one line`);
     }
-    if (trailers.length === 0) return commit.message;
+    const message = commit.message.endsWith('\n') ? commit.message : `${commit.message}\n`;
+    if (trailers.length === 0) return message;
     const args = ['interpret-trailers', '--no-divider', ...trailers.flatMap(([key, value]) => ['--trailer', `${key}: ${value.trim()}`])];
-    return (await this.git(args, { input: commit.message.endsWith('\n') ? commit.message : `${commit.message}\n` })).text;
+    return (await this.git(args, { input: message })).text;
   }
 
   private identity(author: FileCommit['author']): Record<string, string> {

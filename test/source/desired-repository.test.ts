@@ -58,12 +58,12 @@ describe('DesiredRepository.open (local)', () => {
 describe('head and revision', () => {
   it('reads sha, time, subject, author and every trailer as written', async () => {
     const { repo, git } = desiredStateRepo();
-    git('commit', '-q', '--allow-empty', '-m', 'Grant E1001 dba\n\nBecause the migration.\n\nApproval: PROC-1\nRequested-by: E1001\nApproved-by: E1002\nApproved-by:  E1003 \nRollcall-Allow-Deletions: 3\nRollcall-Allow-Deletions: 12');
+    git('commit', '-q', '--allow-empty', '-m', 'Grant E1001 dba (张三)\n\nBecause the migration.\n\nApproval: PROC-1\nRequested-by: E1001\nApproved-by: E1002\nApproved-by:  E1003 \nRollcall-Allow-Deletions: 3\nRollcall-Allow-Deletions: 12');
     const head = await (await openLocal(repo)).head();
     expect(head).toEqual({
       sha: git('rev-parse', 'HEAD').trim(),
       committedAt: Number(git('log', '-1', '--format=%ct').trim()),
-      subject: 'Grant E1001 dba',
+      subject: 'Grant E1001 dba (张三)',
       author: 'Test <test@example.com>',
       trailers: { Approval: ['PROC-1'], 'Requested-by': ['E1001'], 'Approved-by': ['E1002', 'E1003'], 'Rollcall-Allow-Deletions': ['3', '12'] },
       allowDeletions: 12,
