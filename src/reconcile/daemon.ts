@@ -1,0 +1,216 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { RollcallError } from '../config/errors.js';
+import type { Logger } from '../config/logger.js';
+import type { Executor } from '../executors/types.js';
+import { startHttpServer, type HttpServer } from '../ingress/http-server.js';
+import { DesiredRepository } from '../source/desired-repository.js';
+import { pollRemoteRepository } from '../source/poll-remote-repository.js';
+import { ResultNotes } from '../source/result-notes.js';
+import { watchLocalRepository, type RepositoryWatcher } from '../source/watch-local-repository.js';
+import { daemonRoutes } from './daemon-routes.js';
+import { Metrics, reconcilerMetrics } from './metrics.js';
+import { LogNotifier, Outbox, type Notifier } from './outbox.js';
+import { Reconciler } from './reconciler.js';
+import { StateStore } from './state-store.js';
+import { StatusTracker, type ReconcilerStatus } from './status.js';
+
+export interface DaemonOptions {
+  /** The desired-state repository: a local path or a remote URL. */
+  repo: string;
+  branch?: string;
+  /** The desired-state folder in it. Default 'desired-state'. */
+  path?: string;
+  /** The state store, the clone of a remote, the exported revisions. */
+  stateDir: string;
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  /** Makes the executor for a region; told of every cloud API call, for the metrics. */
+  createExecutor(region: string, onApiCall: (action: string, errorCode?: string) => void): Promise<Executor>;
+  notifier?: Notifier;
+  /** How often a remote is fetched. Default 30 s. */
+  pollIntervalMs?: number;
+  /** Overrides fleet.yaml's policy.interval. */
+  driftIntervalMs?: number;
+  retryBaseMs?: number;
+}
+
+/** A running `rollcall serve`. */
+export interface Daemon {
+  readonly url: string;
+  readonly stateDir: string;
+  readonly repository: DesiredRepository;
+  readonly reconciler: Reconciler;
+  status(): ReconcilerStatus;
+  /** Graceful: stops watching, lets the reconcile in progress finish and be recorded, sends the outbox, closes. */
+  stop(): Promise<void>;
+}
+
+/** Where a running daemon says where it is, for `rollcall status` and `rollcall lock`. */
+export const DAEMON_FILE = 'serve.json';
+
+/**
+ * Starts the daemon: the state store, the repository and its watcher (chokidar for a local
+ * work tree, `git fetch` polling for a remote), the reconcile loop and the HTTP server.
+ */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const log = options.log;
+  await mkdir(options.stateDir, { recursive: true });
+  await claimStateDir(options.stateDir);
+  const store = StateStore.open(options.stateDir);
+  const cleanups: (() => Promise<void> | void)[] = [() => store.close(), () => rm(path.join(options.stateDir, DAEMON_FILE), { force: true })];
+  try {
+    const repository = await DesiredRepository.open({
+      repo: options.repo,
+      ...(options.branch ? { branch: options.branch } : {}),
+      path: options.path ?? 'desired-state',
+      workDir: path.join(options.stateDir, 'repo'),
+      env: options.env,
+    });
+    if (store.created) log.info({ stateDir: options.stateDir }, 'new state store: what it needs is rebuilt from the git notes and Cloud Assistant');
+
+    const registry = new Metrics();
+    const metrics = reconcilerMetrics(registry);
+    const saved = store.loadStatus();
+    const status = new StatusTracker(
+      { repo: options.repo, branch: repository.branch, path: repository.path },
+      (current) => {
+        store.saveStatus(JSON.stringify(current));
+        metrics.ready.set(current.state === 'Ready' ? 1 : 0);
+      },
+      saved ? (JSON.parse(saved) as ReconcilerStatus) : undefined,
+    );
+    const outbox = new Outbox(store, options.notifier ?? new LogNotifier(log), log, (pending) => {
+      status.outboxPending(pending);
+      metrics.outboxPending.set(pending);
+    });
+    const executors = new Map<string, Promise<Executor>>();
+    const executorFor = (region: string): Promise<Executor> => {
+      let executor = executors.get(region);
+      if (!executor) {
+        executor = (async () => {
+          const created = await options.createExecutor(region, (action, code) => {
+            metrics.apiCalls.inc({ action });
+            if (code) metrics.apiErrors.inc({ action, code });
+          });
+          // Runs of the agent that a killed rollcall started may still be going: observing the
+          // fleet before they end would plan what they are about to do.
+          const waited = await created.quiesce();
+          if (waited > 0) log.info({ region, invocations: waited }, 'waited for runs a previous rollcall started');
+          return created;
+        })();
+        executor.catch(() => executors.delete(region));
+        executors.set(region, executor);
+      }
+      return executor;
+    };
+    const reconciler = new Reconciler({
+      repo: repository,
+      notes: new ResultNotes(repository.root),
+      store,
+      executorFor,
+      status,
+      outbox,
+      metrics,
+      log,
+      exportRoot: path.join(options.stateDir, 'revisions'),
+      ...(options.driftIntervalMs !== undefined ? { driftIntervalMs: options.driftIntervalMs } : {}),
+      ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
+    });
+
+    let watcher: (RepositoryWatcher & { poke?(): void }) | undefined;
+    const onPush = () => (watcher?.poke ? watcher.poke() : reconciler.revisionsChanged());
+    const hookSecret = options.env.ROLLCALL_GIT_HOOK_SECRET || undefined;
+    const eventSecret = options.env.ROLLCALL_EVENTBRIDGE_SECRET || undefined;
+    if (!eventSecret) log.warn('ROLLCALL_EVENTBRIDGE_SECRET is not set: /ingress/eventbridge takes events without a secret (they only wake rollcall up)');
+    const server: HttpServer = await startHttpServer({
+      port: options.port,
+      ...(options.host ? { host: options.host } : {}),
+      log,
+      routes: daemonRoutes({
+        status: () => status.get(),
+        notReady: () => (!watcher ? 'the repository watcher is starting' : !reconciler.recovered ? 'finishing what a previous run left' : undefined),
+        metrics: registry,
+        store,
+        log,
+        branch: repository.branch,
+        ...(hookSecret ? { hookSecret } : {}),
+        ...(eventSecret ? { eventSecret } : {}),
+        onPush,
+        onNewInstances: (ids) => reconciler.instancesAppeared(ids),
+      }),
+    });
+    cleanups.unshift(() => server.close());
+
+    void reconciler.start();
+    void outbox.kick();
+    cleanups.unshift(() => outbox.stop());
+    cleanups.unshift(() => reconciler.stop());
+    if (repository.kind === 'local') {
+      watcher = await watchLocalRepository(repository, {
+        onCommit: () => reconciler.revisionsChanged(),
+        onUncommittedEdits: (files) => log.warn({ files }, 'uncommitted edits in the desired-state folder: rollcall applies only what is committed'),
+      });
+    } else {
+      watcher = pollRemoteRepository(repository, { onCommit: () => reconciler.revisionsChanged(), onError: (error) => log.warn({ err: error }, 'git fetch failed; trying again') }, { intervalMs: options.pollIntervalMs ?? 30_000 });
+    }
+    const started = watcher;
+    cleanups.unshift(() => started.close());
+    await writeFile(path.join(options.stateDir, DAEMON_FILE), `${JSON.stringify({ url: server.url, pid: process.pid, repo: options.repo, branch: repository.branch, path: repository.path })}\n`);
+    log.info({ url: server.url, repo: options.repo, branch: repository.branch, path: repository.path, stateDir: options.stateDir }, 'rollcall serving');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: server.url,
+      stateDir: options.stateDir,
+      repository,
+      reconciler,
+      status: () => status.get(),
+      stop: () => (stopping ??= runCleanups(cleanups, log)),
+    };
+  } catch (error) {
+    await runCleanups(cleanups, log);
+    throw error;
+  }
+}
+
+async function runCleanups(cleanups: readonly (() => Promise<void> | void)[], log: Logger): Promise<void> {
+  for (const cleanup of cleanups) {
+    try {
+      await cleanup();
+    } catch (error) {
+      log.warn({ err: error }, 'while stopping');
+    }
+  }
+}
+
+/** Two daemons must not share a state dir: the one there first keeps it while its process lives. */
+async function claimStateDir(stateDir: string): Promise<void> {
+  const file = path.join(stateDir, DAEMON_FILE);
+  const existing = await readFile(file, 'utf8').catch(() => undefined);
+  if (!existing) return;
+  const pid = Number((JSON.parse(existing) as { pid?: unknown }).pid);
+  if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) {
+    throw new RollcallError('invalid-input', `another rollcall serve (pid ${pid}) uses the state dir ${stateDir}: stop it, or give this one its own --state-dir`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The running daemon's address, from the state dir (for `rollcall status` and `lock`). */
+export async function readDaemonFile(stateDir: string): Promise<{ url: string; pid: number } | undefined> {
+  const text = await readFile(path.join(stateDir, DAEMON_FILE), 'utf8').catch(() => undefined);
+  if (!text) return undefined;
+  const parsed = JSON.parse(text) as { url?: unknown; pid?: unknown };
+  return typeof parsed.url === 'string' && typeof parsed.pid === 'number' && isAlive(parsed.pid) ? { url: parsed.url, pid: parsed.pid } : undefined;
+}
