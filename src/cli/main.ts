@@ -1,6 +1,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RollcallError } from '../config/errors.js';
 import { applyCommand } from './commands/apply.js';
+import { devCommand } from './commands/dev.js';
+import { historyCommand } from './commands/history.js';
+import { lockCommand } from './commands/lock.js';
+import { parseDuration, serveCommand } from './commands/serve.js';
+import { statusCommand } from './commands/status.js';
 import { emulateCommand, parseTags } from './commands/emulate.js';
 import { inventoryCommand } from './commands/inventory.js';
 import { executorFromFlags } from './commands/observe-fleet.js';
@@ -22,6 +27,9 @@ const FLEET_OPTIONS = {
   'agent-inline': { type: 'boolean' },
 } as const;
 const FLEET_USAGE = '[--region R] [--endpoint HOST:PORT] [--concurrency N] [--max-errors N] [--timeout S] [--agent-inline]';
+
+/** The options of the commands that read git history: serve, history, lock. */
+const HISTORY_OPTIONS = { repo: { type: 'string' }, path: { type: 'string' }, 'state-dir': { type: 'string' } } as const;
 
 interface Command {
   summary: string;
@@ -88,6 +96,74 @@ const COMMANDS: Record<string, Command> = {
         io,
       ),
   },
+  serve: {
+    summary: 'the daemon: watch the repository, reconcile every commit and every drift interval, serve /status and /metrics',
+    usage: `rollcall serve [--repo PATH|URL] [--branch B] [--path desired-state] [--port P] [--state-dir D] [--poll-interval 30s] ${FLEET_USAGE}`,
+    options: { ...HISTORY_OPTIONS, branch: { type: 'string' }, port: { type: 'string' }, 'poll-interval': { type: 'string' }, 'drift-interval': { type: 'string' }, ...FLEET_OPTIONS },
+    run: (values, _positionals, io) => {
+      const branch = stringOption(values.branch, io.env.ROLLCALL_BRANCH);
+      const poll = stringOption(values['poll-interval'], io.env.ROLLCALL_POLL_INTERVAL);
+      const drift = stringOption(values['drift-interval'], io.env.ROLLCALL_DRIFT_INTERVAL);
+      return serveCommand(
+        {
+          ...historyOptions(values, io),
+          ...(branch ? { branch } : {}),
+          port: Number(stringOption(values.port, io.env.ROLLCALL_PORT) ?? 8080),
+          fleetFlags: values,
+          ...(poll ? { pollIntervalMs: parseDuration(poll, '--poll-interval') } : {}),
+          ...(drift ? { driftIntervalMs: parseDuration(drift, '--drift-interval') } : {}),
+        },
+        io,
+      );
+    },
+  },
+  dev: {
+    summary: 'the whole loop on this machine (npm start): sandbox fleet behind the ECS emulator, a scratch repo, serve',
+    usage: 'rollcall dev [--dir desired-state] [--port P] [--instances N]',
+    options: { dir: { type: 'string' }, port: { type: 'string' }, instances: { type: 'string' } },
+    run: (values, _positionals, io) =>
+      devCommand({ dir: dirOption(values, io), port: Number(stringOption(values.port, io.env.ROLLCALL_PORT) ?? 0), instancesPerTag: Number(stringOption(values.instances) ?? 2) }, io),
+  },
+  status: {
+    summary: "the running daemon's status: Ready, Reconciling or Stalled, its revisions, per instance",
+    usage: 'rollcall status [--url URL] [--state-dir D] [--json]',
+    options: { url: { type: 'string' }, 'state-dir': { type: 'string' }, json: { type: 'boolean' } },
+    run: (values, _positionals, io) => {
+      const url = stringOption(values.url, io.env.ROLLCALL_URL);
+      return statusCommand({ ...(url ? { url } : {}), stateDir: stateDirOption(values, io), json: Boolean(values.json) }, io);
+    },
+  },
+  history: {
+    summary: 'what happened to one user: requests, approvers, revisions, and what was applied where and when',
+    usage: 'rollcall history <empId|login> [--repo R] [--path P] [--json]',
+    options: { ...HISTORY_OPTIONS, json: { type: 'boolean' } },
+    run: (values, positionals, io) => {
+      const who = positionals[0];
+      if (!who) throw new RollcallError('invalid-input', 'name the user: rollcall history <empId|login>');
+      return historyCommand({ who, ...historyOptions(values, io), json: Boolean(values.json) }, io);
+    },
+  },
+  lock: {
+    summary: 'break-glass: commit state: absent for a user now; the daemon applies it before anything else',
+    usage: 'rollcall lock --now <empId|login> --reason "…" [--repo R] [--path P] [--url URL] [--wait 5m]',
+    options: { ...HISTORY_OPTIONS, now: { type: 'boolean' }, reason: { type: 'string' }, url: { type: 'string' }, wait: { type: 'string' } },
+    run: (values, positionals, io) => {
+      const who = positionals[0];
+      if (!who) throw new RollcallError('invalid-input', 'name the user: rollcall lock --now <empId|login> --reason "…"');
+      const url = stringOption(values.url, io.env.ROLLCALL_URL);
+      return lockCommand(
+        {
+          who,
+          reason: stringOption(values.reason) ?? '',
+          now: Boolean(values.now),
+          ...historyOptions(values, io),
+          ...(url ? { url } : {}),
+          waitMs: parseDuration(stringOption(values.wait) ?? '5m', '--wait'),
+        },
+        io,
+      );
+    },
+  },
   schema: {
     summary: 'write the JSON Schemas of the desired-state files (for editors)',
     usage: 'rollcall schema [--out DIR]',
@@ -135,6 +211,18 @@ function helpText(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`);
   return `rollcall: keeps Linux accounts on ECS instances equal to a git repository of users and roles\n\nusage: rollcall <command> [options]\n\n${lines.join('\n')}\n\nEvery option can also be set as ROLLCALL_<OPTION> in the environment (--dir is ROLLCALL_DIR).\n`;
+}
+
+function historyOptions(values: Record<string, unknown>, io: CliIo): { repo: string; path: string; stateDir: string } {
+  return {
+    repo: stringOption(values.repo, io.env.ROLLCALL_REPO) ?? '.',
+    path: stringOption(values.path, io.env.ROLLCALL_PATH) ?? 'desired-state',
+    stateDir: stateDirOption(values, io),
+  };
+}
+
+function stateDirOption(values: Record<string, unknown>, io: CliIo): string {
+  return stringOption(values['state-dir'], io.env.ROLLCALL_STATE_DIR) ?? '.rollcall';
 }
 
 function dirOption(values: Record<string, unknown>, io: CliIo): string {
