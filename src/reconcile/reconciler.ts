@@ -60,7 +60,10 @@ type Work =
   | { kind: 'new-instance'; good: GoodRevision; instances: string[] };
 
 const META_LAST_APPLIED = 'lastAppliedRevision';
-const META_LAST_QUEUED = 'lastQueuedRevision';
+/** The newest revision whose reconcile ended (applied, failed, invalid or refused): a restart queues the ones after it. */
+const META_LAST_HANDLED = 'lastHandledRevision';
+/** The newest revision that loaded and validated: the one in force for drift checks and new instances. */
+const META_LAST_GOOD = 'lastGoodRevision';
 const META_GENERATION = 'generation';
 const EXPORTS_KEPT = 4;
 
@@ -76,6 +79,8 @@ export class Reconciler {
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly queue: Revision[] = [];
+  /** The newest revision queued in this process (the queue itself is not persisted: it is recomputed from git). */
+  private lastQueued: string | undefined;
   private readonly newInstances = new Set<string>();
   private headMoved = true;
   private driftDue = false;
@@ -224,11 +229,11 @@ export class Reconciler {
   /** Queues the tracked branch's commits after the last one queued, oldest first. */
   private async queueNewRevisions(): Promise<void> {
     const head = await this.options.repo.head();
-    const since = this.queue.at(-1)?.sha ?? this.options.store.getMeta(META_LAST_QUEUED);
+    const since = this.lastQueued ?? this.options.store.getMeta(META_LAST_HANDLED);
     if (since === head.sha) return;
     const pending = await this.options.repo.pendingRevisions(since, head.sha);
     for (const revision of pending) if (revision.sha !== since) this.queue.push(revision);
-    this.options.store.setMeta(META_LAST_QUEUED, head.sha);
+    this.lastQueued = head.sha;
   }
 
   /** After a crash: attempts written to the store but not recorded are finished first, with their own ClientTokens. */
@@ -245,11 +250,14 @@ export class Reconciler {
         this.options.status.stalled('FleetUnreachable', `could not finish attempt ${row.attempt}: ${(error as Error).message}`, row.revision);
       }
     }
-    // The revision in force: the last applied one, from the store or, when the store is new, from the notes.
+    // The revision in force: the last good one, else the last applied one (from the notes when the store is new).
     const lastApplied = this.options.store.getMeta(META_LAST_APPLIED) ?? (await this.lastAppliedFromNotes());
-    if (lastApplied) {
-      const loaded = await this.load(await this.options.repo.revision(lastApplied), undefined);
+    const inForce = this.options.store.getMeta(META_LAST_GOOD) ?? lastApplied;
+    if (inForce) {
+      const loaded = await this.load(await this.options.repo.revision(inForce), undefined);
       if (loaded.ok) this.good = loaded.good;
+      // It failed somewhere before the restart: try it again.
+      if (inForce !== lastApplied) this.retryDue = true;
     }
   }
 
@@ -264,7 +272,7 @@ export class Reconciler {
     this.raiseGeneration(generation);
     this.options.store.setMeta(`${META_GENERATION}:${found.sha}`, String(generation));
     this.options.store.setMeta(META_LAST_APPLIED, found.sha);
-    if (!this.options.store.getMeta(META_LAST_QUEUED)) this.options.store.setMeta(META_LAST_QUEUED, found.sha);
+    if (!this.options.store.getMeta(META_LAST_HANDLED)) this.options.store.setMeta(META_LAST_HANDLED, found.sha);
     this.log.info({ revision: found.sha }, 'state store rebuilt from the git notes');
     return found.sha;
   }
@@ -274,6 +282,20 @@ export class Reconciler {
     if (work.kind === 'revision') {
       const revision = work.revision;
       const log = this.log.child({ revision: revision.sha.slice(0, 12) });
+      // Recorded already (a crash came between the note and the store): the note is the truth.
+      const recorded = (await this.options.notes.read(revision.sha)).find((record) => (record.trigger === 'revision' || record.trigger === 'break-glass') && record.outcome !== 'failed');
+      if (recorded) {
+        log.info({ attempt: recorded.attempt }, 'revision already applied and recorded');
+        const loaded = await this.load(revision, log);
+        if (loaded.ok) {
+          this.good = loaded.good;
+          this.options.store.setMeta(META_LAST_GOOD, revision.sha);
+        }
+        this.handled(revision.sha);
+        this.options.store.setMeta(META_LAST_APPLIED, revision.sha);
+        this.options.status.applied(revision.sha, `applied ${revision.sha.slice(0, 12)} (recorded at ${recorded.at})`);
+        return;
+      }
       this.options.status.reconciling(revision.sha, `applying ${revision.sha.slice(0, 12)} (${revision.subject})`);
       const loaded = await this.load(revision, log);
       if (!loaded.ok) {
@@ -281,10 +303,12 @@ export class Reconciler {
         const message = `revision ${revision.sha.slice(0, 12)} is invalid and was not applied${this.good ? `; ${this.good.revision.sha.slice(0, 12)} stays in force` : ''}:\n${loaded.problems.join('\n')}`;
         log.error({ problems: loaded.problems }, 'invalid revision: not applied');
         this.options.status.stalled('ValidationFailed', message, revision.sha);
+        this.handled(revision.sha);
         this.notify(`stalled:${revision.sha}`, { kind: 'stalled', channel: 'ops', title: `Revision ${revision.sha.slice(0, 12)} not applied: invalid`, text: message, revision: revision.sha });
         return;
       }
       this.good = loaded.good;
+      this.options.store.setMeta(META_LAST_GOOD, revision.sha);
       this.retries = 0;
       this.scheduleDrift();
       const breakGlass = revision.trailers[BREAK_GLASS_TRAILER] ?? [];
@@ -320,6 +344,7 @@ export class Reconciler {
       const message = `revision ${sha.slice(0, 12)} was not applied: ${refused.message}`;
       log.error({ reason: refused.message }, 'plan refused');
       this.options.status.stalled('PlanRefused', message, sha);
+      if (trigger === 'revision' || trigger === 'break-glass') this.handled(sha);
       this.notify(`refused:${sha}:${trigger}`, { kind: 'stalled', channel: 'ops', title: `Revision ${sha.slice(0, 12)} refused`, text: message, revision: sha });
       return;
     }
@@ -346,6 +371,8 @@ export class Reconciler {
     }
     const instances = targets.map((instance) => instance.id).filter((id) => !inventory.failures.some((failure) => failure.instance === id));
     const parts = scope.breakGlass && scope.breakGlass.length > 0 ? splitBreakGlass(planned, scope.breakGlass) : [{ plan: planned, trigger }];
+    // Attempt names continue after the ones the note has: with a lost store, the counter restarts from git.
+    this.options.store.seedAttemptNumber(sha, (await this.options.notes.read(sha)).length + 1);
     for (const part of parts) {
       const attempt = `${sha.slice(0, 12)}-${this.options.store.nextAttemptNumber(sha)}`;
       const payload: AttemptPayload = { plan: part.plan, region, instances };
@@ -395,6 +422,7 @@ export class Reconciler {
 
   private afterRecord(revision: Revision, record: ResultRecord, result: ApplyResult | undefined, log: Logger): void {
     const sha = revision.sha;
+    if (record.trigger === 'revision' || record.trigger === 'break-glass') this.handled(sha);
     const seconds = record.durationMs / 1000;
     this.options.metrics.reconciles.inc({ trigger: record.trigger, result: record.outcome });
     this.options.metrics.reconcileSeconds.observe(seconds, { trigger: record.trigger });
@@ -434,6 +462,11 @@ export class Reconciler {
       const kind = record.trigger === 'drift' ? 'drift-corrected' : record.trigger === 'break-glass' ? 'break-glass' : 'applied';
       this.notify(`result:${record.attempt}`, { kind, channel: 'ops', title: `${sha.slice(0, 12)} ${record.trigger === 'drift' ? 'restored' : 'applied'}: ${revision.subject ?? ''}`.trim(), text: describeRecord(record), revision: sha });
     }
+  }
+
+  /** The revision's reconcile ended; a restart starts after it (unless it is older than the one marked). */
+  private handled(sha: string): void {
+    this.options.store.setMeta(META_LAST_HANDLED, sha);
   }
 
   /** Loads and checks a revision's desired state; its problems as `file:line:col: message` lines. */
