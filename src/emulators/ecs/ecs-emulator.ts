@@ -60,6 +60,8 @@ export interface EcsEmulatorOptions {
   installAgent?: boolean;
   /** Runs at once across all instances; more wait as Pending. Default 16. */
   concurrency?: number;
+  /** Told of each request as soon as its action is known (before faults and the action itself), with the time it arrived. */
+  onRequest?: (action: string, receivedAt: number) => void;
   /** Seed of the throttling randomness: the same seed, the same sequence of throttled calls. */
   seed?: number;
   /**
@@ -89,6 +91,11 @@ export interface EcsEmulator {
   /** Faults to inject, changeable at any time. */
   readonly faults: Faults;
   readonly fleet: SandboxFleet;
+  /**
+   * Every run of a command on an instance the emulator started, oldest first: what a test checks
+   * for duplicates (the same parameters run twice on one instance).
+   */
+  runs(): CommandRun[];
   /** The CommandId of the preloaded `rollcall-agent` command, if preloaded. */
   readonly agentCommandId: string | undefined;
   /** Puts the agent at its install path on one instance (for instances created after start). */
@@ -105,6 +112,15 @@ export interface EcsEmulator {
   flushEvents(): Promise<void>;
   /** Stops serving, kills runs still going, posts pending events, and destroys the fleet if the emulator made it. */
   close(): Promise<void>;
+}
+
+/** One instance's run of a command, as `runs()` lists it. */
+export interface CommandRun {
+  invokeId: string;
+  commandName: string;
+  instanceId: string;
+  parameters: Record<string, string>;
+  createdAt: Date;
 }
 
 const DEFAULT_REGION = 'cn-hangzhou';
@@ -184,7 +200,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions = {}): Promis
           }).commandId
         : undefined;
     // A 24 KB script in the query string makes the URL longer than Node's default 16 KiB header limit.
-    server = createServer({ maxHeaderSize: 256 * 1024 }, createRequestHandler({ context, secretOf: (id) => secrets.get(id), replayGuard: new ReplayGuard(), calls }));
+    server = createServer({ maxHeaderSize: 256 * 1024 }, createRequestHandler({ context, secretOf: (id) => secrets.get(id), replayGuard: new ReplayGuard(), calls, ...(options.onRequest ? { onRequest: options.onRequest } : {}) }));
     const port = await listen(server, options.port ?? 0);
     const listening = server;
 
@@ -237,6 +253,19 @@ export async function startEcsEmulator(options: EcsEmulatorOptions = {}): Promis
       calls,
       faults,
       fleet,
+      runs: () =>
+        invocations
+          .commandInvocations()
+          .reverse()
+          .flatMap((invocation) =>
+            [...invocation.instances.values()].map((record) => ({
+              invokeId: invocation.invokeId,
+              commandName: invocation.command.commandName,
+              instanceId: record.instanceId,
+              parameters: { ...(invocation.command.parameters ?? {}) },
+              createdAt: invocation.creationTime,
+            })),
+          ),
       agentCommandId,
       installAgent,
       addInstance,

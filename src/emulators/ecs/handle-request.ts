@@ -22,6 +22,8 @@ export interface RequestHandlerOptions {
   replayGuard: ReplayGuard;
   /** Requests per action, counted once signature and replay checks pass and the action is named (refused ones too). */
   calls: Map<string, number>;
+  /** Told of each counted request, with its arrival time. */
+  onRequest?: (action: string, receivedAt: number) => void;
 }
 
 /**
@@ -45,6 +47,7 @@ export function createRequestHandler(options: RequestHandlerOptions): (request: 
 
 async function handle(request: IncomingMessage, options: RequestHandlerOptions): Promise<Record<string, unknown>> {
   const { context } = options;
+  const receivedAt = Date.now();
   const body = await readBody(request);
   const url = new URL(request.url ?? '/', 'http://emulator');
   const query = [...url.searchParams.entries()];
@@ -60,6 +63,7 @@ async function handle(request: IncomingMessage, options: RequestHandlerOptions):
   const action = headerAction ?? params['Action'];
   if (action === undefined || action === '') throw missingParameter('Action');
   options.calls.set(action, (options.calls.get(action) ?? 0) + 1);
+  options.onRequest?.(action, receivedAt);
   const version = (signature.algorithm === 'HMAC-SHA1' ? undefined : single(request.headers['x-acs-version'])) ?? params['Version'];
   if (version !== undefined && version !== API_VERSION) throw new EcsApiError(400, 'InvalidVersion', `Specified parameter Version is not valid: ${JSON.stringify(version)}; the emulator speaks ECS ${API_VERSION}.`);
   const handler = ACTIONS.get(action);
