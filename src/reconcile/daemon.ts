@@ -109,7 +109,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     };
     const reconciler = new Reconciler({
       repo: repository,
-      notes: new ResultNotes(repository.root),
+      notes: new ResultNotes(repository.root, options.env),
       store,
       executorFor,
       status,

@@ -28,6 +28,7 @@ export async function historyCommand(options: HistoryOptions, io: CliIo): Promis
     env: io.env,
   });
   const history = await userHistory(repository.root, repository.path, options.who);
-  io.stdout.write(options.json ? `${JSON.stringify(history, null, 2)}\n` : renderUserHistory(history));
+  const text = options.json ? JSON.stringify(history, null, 2) : renderUserHistory(history);
+  io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   return EXIT.ok;
 }

@@ -1,0 +1,54 @@
+import { appendFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { devCommand } from '../../src/cli/commands/dev.js';
+import { createLogger } from '../../src/config/logger.js';
+import type { ReconcilerStatus } from '../../src/reconcile/status.js';
+import { runCli } from '../cli/run-cli.js';
+import { sandboxSkipReason } from './agent-harness.js';
+import { gitIn, waitFor } from './daemon-harness.js';
+
+const skip = await sandboxSkipReason();
+
+describe.skipIf(skip)('rollcall dev (npm start)', () => {
+  it('runs the whole loop on the embedded default: a committed edit converges and shows in history; stopping leaves nothing', async () => {
+    let stdout = '';
+    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => ((stdout += chunk.toString()), done()) });
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    let started!: (dev: { url: string; repo: string }) => void;
+    const running = new Promise<{ url: string; repo: string }>((resolve) => (started = resolve));
+    const env = { ROLLCALL_LOG_LEVEL: 'warn' };
+    const done = devCommand(
+      { dir: 'desired-state', port: 0, instancesPerTag: 1, stopped, onStarted: started },
+      { stdout: sink, stderr: process.stderr, env, cwd: process.cwd(), log: createLogger(env, { write: () => true }) },
+    );
+    const { url, repo } = await running;
+    try {
+      expect(JSON.parse(stdout.split('\n')[0]!)).toMatchObject({ url, repo });
+      expect(stdout).toContain('git commit');
+      const status = async () => (await (await fetch(`${url}/status`)).json()) as ReconcilerStatus;
+      await waitFor('the first revision applied', async () => (await status()).lastAppliedRevision === gitIn(repo, 'rev-parse', 'HEAD').trim(), 60_000);
+      expect(path.resolve(repo)).not.toBe(path.resolve('.'));
+
+      appendFileSync(path.join(repo, 'desired-state/users/E1003.yaml'), 'shell: /bin/sh\n');
+      gitIn(repo, 'commit', '-qam', 'Give E1003 /bin/sh');
+      const sha = gitIn(repo, 'rev-parse', 'HEAD').trim();
+      const began = Date.now();
+      await waitFor('the edit converged', async () => (await status()).lastAppliedRevision === sha, 30_000);
+      expect(Date.now() - began).toBeLessThan(15_000);
+      const history = await runCli(['history', 'E1003', '--repo', repo]);
+      expect(history.code).toBe(0);
+      expect(history.stdout).toContain('Give E1003 /bin/sh');
+      expect(history.stdout).toMatch(/update user wangwu \(shell\)/);
+      // The checkout itself is never committed into.
+      expect(gitIn(process.cwd(), 'status', '--porcelain', '--', 'desired-state')).toBe('');
+    } finally {
+      stop();
+      expect(await done).toBe(0);
+    }
+    expect(existsSync(repo)).toBe(false);
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  }, 120_000);
+});
