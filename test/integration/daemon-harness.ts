@@ -34,7 +34,7 @@ export function emulatorEnv(emulator: EcsEmulator, extra: NodeJS.ProcessEnv = {}
 }
 
 /** `rollcall serve` in this process, against a local repository and the emulator. */
-export async function startTestDaemon(options: { repo: string; emulator: EcsEmulator; stateDir?: string; driftIntervalMs?: number; port?: number; log?: string[] }): Promise<Daemon> {
+export async function startTestDaemon(options: { repo: string; emulator: EcsEmulator; stateDir?: string; driftIntervalMs?: number; pollIntervalMs?: number; port?: number; log?: string[] }): Promise<Daemon> {
   const env = emulatorEnv(options.emulator);
   const lines = options.log;
   const log = createLogger(env, { write: (line: string) => (lines ? lines.push(line) : process.stderr.write(line)) });
@@ -46,6 +46,7 @@ export async function startTestDaemon(options: { repo: string; emulator: EcsEmul
       stateDir: options.stateDir ?? mkdtempSync(path.join(tmpdir(), 'rollcall-state-')),
       fleetFlags: {},
       driftIntervalMs: options.driftIntervalMs ?? 60_000,
+      ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
       retryBaseMs: 500,
     },
     { stdout: process.stdout, stderr: process.stderr, env, cwd: process.cwd(), log },

@@ -158,6 +158,43 @@ describe.skipIf(skip)('rollcall serve: a new instance converges at once', () => 
   });
 });
 
+describe.skipIf(skip)('rollcall serve: a remote repository', () => {
+  let emulator: EcsEmulator;
+  let daemon: Daemon;
+
+  afterAll(async () => {
+    await daemon?.stop();
+    await emulator?.close();
+  });
+
+  it('clones it, reconciles a push at once when the push hook calls, and pushes the notes back', async () => {
+    const { repo: origin } = desiredStateRepo();
+    const bare = `${origin}.git`;
+    gitIn(origin, 'clone', '-q', '--bare', origin, bare);
+    emulator = await startExampleFleet();
+    // Polling an hour apart: only the hook can make it fetch in time.
+    daemon = await startTestDaemon({ repo: `file://${bare}`, emulator, pollIntervalMs: 3_600_000 });
+    const first = gitIn(bare, 'rev-parse', 'main').trim();
+    await waitFor('the first revision applied', () => daemon.status().lastAppliedRevision === first);
+
+    const work = `${origin}-work`;
+    gitIn(origin, 'clone', '-q', bare, work);
+    appendFileSync(path.join(work, 'desired-state/users/E1001.yaml'), 'shell: /bin/sh\n');
+    gitIn(work, 'commit', '-qam', 'Give zhangsan /bin/sh');
+    gitIn(work, 'push', '-q', 'origin', 'main');
+    const pushed = gitIn(work, 'rev-parse', 'HEAD').trim();
+    const hook = await fetch(`${daemon.url}/hooks/git`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Push Hook' },
+      body: JSON.stringify({ ref: 'refs/heads/main', after: pushed }),
+    });
+    expect(hook.status).toBe(202);
+    await waitFor('the pushed commit applied', () => daemon.status().lastAppliedRevision === pushed, 20_000);
+    expect(await passwdLine(emulator, DB[0]!, 'zhangsan')).toMatch(/:\/bin\/sh$/);
+    await waitFor('the note pushed to the remote', () => gitIn(bare, 'notes', '--ref=rollcall', 'list').includes(pushed));
+  });
+});
+
 async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   const server = createServer().listen(0, '127.0.0.1');
