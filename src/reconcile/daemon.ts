@@ -75,10 +75,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const registry = new Metrics();
     const metrics = reconcilerMetrics(registry);
     const saved = store.loadStatus();
+    // The status is saved at most every 250 ms (and on stop): it is a cache, and a reconcile of many
+    // instances changes it once per instance.
+    let unsaved: ReconcilerStatus | undefined;
+    let saveTimer: NodeJS.Timeout | undefined;
+    const saveStatus = () => {
+      clearTimeout(saveTimer);
+      saveTimer = undefined;
+      if (unsaved) store.saveStatus(JSON.stringify(unsaved));
+      unsaved = undefined;
+    };
+    cleanups.unshift(saveStatus);
     const status = new StatusTracker(
       { repo: options.repo, branch: repository.branch, path: repository.path },
       (current) => {
-        store.saveStatus(JSON.stringify(current));
+        unsaved = current;
+        saveTimer ??= setTimeout(saveStatus, 250).unref();
         metrics.ready.set(current.state === 'Ready' ? 1 : 0);
       },
       saved ? (JSON.parse(saved) as ReconcilerStatus) : undefined,
