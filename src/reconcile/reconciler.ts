@@ -357,11 +357,17 @@ export class Reconciler {
         return;
       }
       if (good.policy.drift === 'detect') {
+        // An instance rollcall never applied to is new, not drifted: it converges even in detect mode.
+        const known = this.options.status.get().instances;
+        const fresh = Object.keys(planned.instances).filter((id) => known[id]?.lastAppliedRevision === undefined);
+        if (fresh.length > 0) this.instancesAppeared(fresh);
+        const drifted = { ...planned, instances: Object.fromEntries(Object.entries(planned.instances).filter(([id]) => !fresh.includes(id))) };
+        if (Object.keys(drifted.instances).length === 0) return;
         this.options.metrics.reconciles.inc({ trigger, result: 'drift-detected' });
-        const text = describeDrift(planned);
+        const text = describeDrift(drifted);
         log.warn({ entries }, 'drift detected (policy.drift: detect): not corrected');
         this.options.status.stalled('DriftDetected', `drift from ${sha.slice(0, 12)} (policy.drift is detect, so it is not corrected):\n${text}`);
-        this.notify(`drift:${sha}:${createHash('sha256').update(JSON.stringify(planned.instances)).digest('hex').slice(0, 16)}`, { kind: 'drift-detected', channel: 'ops', title: `Drift from ${sha.slice(0, 12)}`, text, revision: sha });
+        this.notify(`drift:${sha}:${createHash('sha256').update(JSON.stringify(drifted.instances)).digest('hex').slice(0, 16)}`, { kind: 'drift-detected', channel: 'ops', title: `Drift from ${sha.slice(0, 12)}`, text, revision: sha });
         return;
       }
     }
