@@ -357,9 +357,11 @@ export class Reconciler {
         return;
       }
       if (good.policy.drift === 'detect') {
-        // An instance rollcall never applied to is new, not drifted: it converges even in detect mode.
-        const known = this.options.status.get().instances;
-        const fresh = Object.keys(planned.instances).filter((id) => known[id]?.lastAppliedRevision === undefined);
+        // An instance that holds nothing rollcall made is new, not drifted: it converges even in detect mode.
+        const fresh = Object.keys(planned.instances).filter((id) => {
+          const observed = inventory.observed.instances[id];
+          return observed !== undefined && !observed.users.some((user) => user.managed) && !observed.groups.some((group) => group.managed);
+        });
         if (fresh.length > 0) this.instancesAppeared(fresh);
         const drifted = { ...planned, instances: Object.fromEntries(Object.entries(planned.instances).filter(([id]) => !fresh.includes(id))) };
         if (Object.keys(drifted.instances).length === 0) return;
