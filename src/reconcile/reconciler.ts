@@ -408,14 +408,18 @@ export class Reconciler {
       const executor = await this.options.executorFor(payload.region);
       const changes = Object.keys(payload.plan.instances).length > 0;
       result = changes
-        ? await executor.apply(payload.plan, {
+        ? await executor
+            .apply(payload.plan, {
             generation: row.generation,
             attempt,
             journal: {
               starting: ({ clientToken, chunk, instances }) => this.options.store.invocationStarting({ clientToken, attempt, revision: revision.sha, chunk, instances: [...instances] }),
               started: ({ clientToken, invokeId }) => this.options.store.invocationStarted(clientToken, invokeId),
             },
-          })
+            })
+            // The attempt ends here either way: recorded as failed, it is never resumed with its
+            // stale plan; the retry observes the fleet again and plans anew.
+            .catch((error: unknown) => failedEverywhere(payload.plan, error))
         : { instances: [] };
       this.options.store.finishApply(attempt, JSON.stringify(result));
     }
@@ -458,7 +462,10 @@ export class Reconciler {
       return;
     }
     log.info({ outcome: record.outcome, changes: changed, durationMs: record.durationMs }, 'reconciled');
+    // A success makes an earlier failure's retry moot: the fleet matches what is in force now.
     this.retries = 0;
+    this.retryDue = false;
+    clearTimeout(this.retryTimer);
     if (record.trigger === 'revision' || record.trigger === 'break-glass' || this.options.status.get().lastAppliedRevision !== sha) {
       this.options.store.setMeta(META_LAST_APPLIED, sha);
       this.options.status.applied(sha, `applied ${sha.slice(0, 12)}: ${summary}`);
@@ -573,6 +580,12 @@ export class Reconciler {
   private notify(key: string, notification: Parameters<Outbox['enqueue']>[1]): void {
     this.options.outbox.enqueue(key, notification);
   }
+}
+
+/** The result of an apply that could not run at all: every instance of the plan failed, with why. */
+function failedEverywhere(plan: Plan, error: unknown): ApplyResult {
+  const message = `not applied: ${error instanceof Error ? error.message : String(error)}`;
+  return { instances: Object.keys(plan.instances).sort().map((instance) => ({ instance, status: 'failed', results: [], message })), stopped: message };
 }
 
 /** A break-glass revision's plan in two: the named users' entries first, everything else after. */

@@ -252,7 +252,7 @@ describe('rollcall lock', () => {
   // BUG (src/cli/commands/lock.ts, lockCommand): the user file is written back with yaml's default
   // toString(), which pads flow lists (`[ devops, oncall ]`) and folds the SSH keys at 80 columns:
   // the break-glass commit rewrites every line of the file instead of adding `state: absent`.
-  it.fails('changes only the state line of the user file', async () => {
+  it('changes only the state line of the user file', async () => {
     const { repo, git } = desiredStateRepo();
     cleanups.push(() => rmSync(repo, { recursive: true, force: true }));
     const run = await runCli(['lock', '--now', 'E1002', '--reason', 'left', '--wait', '0'], { cwd: repo, env: { ROLLCALL_ACTOR: 'oncall@example.com' } });

@@ -542,7 +542,7 @@ describe('Reconciler: failures', () => {
     expect(delivered.map((notification) => notification.kind)).toEqual(['apply-failed', 'applied']);
   });
 
-  it('an apply that throws holds the revision back and tries it again; later revisions wait for it', async () => {
+  it('an apply that throws is recorded as failed and tried again as a new attempt', async () => {
     const executor = new FakeExecutor(async (call, index) => {
       if (index === 0) throw new RollcallError('cloud-api', 'DescribeInvocations: connection reset');
       return appliedEverywhere(call.plan);
@@ -550,22 +550,20 @@ describe('Reconciler: failures', () => {
     const { reconciler, status, statuses } = reconcilerWith(executor, { retryBaseMs: 20 });
     const first = repo.commit('Initial desired state');
     await startIdle(reconciler);
-    expect(statuses.find((entry) => entry.reason === 'FleetUnreachable')?.message).toContain('DescribeInvocations: connection reset');
+    expect(statuses.find((entry) => entry.reason === 'ApplyFailed')?.message).toContain('DescribeInvocations: connection reset');
     const second = repo.commit('Give zhangsan /bin/sh', ZHANGSAN_SH);
     reconciler.revisionsChanged();
-    await waitFor('both revisions', () => executor.applies.length === 3);
+    await waitFor('the second revision', () => executor.applies.some((call) => call.plan.revision === second.sha));
     await reconciler.idle();
-    expect(executor.applies.map((call) => call.plan.revision)).toEqual([first.sha, first.sha, second.sha]);
+    // Either the retry of the first came before the second, or the second made it moot.
+    const revisions = executor.applies.map((call) => call.plan.revision);
+    expect([[first.sha, first.sha, second.sha], [first.sha, second.sha]]).toContainEqual(revisions);
     expect(status.get()).toMatchObject({ state: 'Ready', lastAppliedRevision: second.sha });
   });
 });
 
 describe('Reconciler: an attempt whose apply threw', () => {
-  // BUG (src/reconcile/reconciler.ts, planAndApply/applyAndRecord): when executor.apply throws, the
-  // attempt's row stays in phase 'applying'; the retry applies the revision as a new attempt, but the
-  // next start still "finishes" the abandoned one: it applies that old plan again (here after a newer
-  // revision), records it, and moves the status back to the older revision.
-  it.fails('is not applied again by the next start once a later attempt was recorded', async () => {
+  it('is not applied again by the next start once a later attempt was recorded', async () => {
     const executor = new FakeExecutor(async (call, index) => {
       if (index === 0) throw new RollcallError('cloud-api', 'DescribeInvocations: connection reset');
       return appliedEverywhere(call.plan);

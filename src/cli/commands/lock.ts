@@ -51,9 +51,8 @@ export async function lockCommand(options: LockOptions, io: CliIo): Promise<numb
     io.stdout.write(`${user.empId} (${user.login}) is already state: absent at ${head.sha.slice(0, 12)}; nothing to commit\n`);
     return EXIT.ok;
   }
-  document.set('state', 'absent');
   const actor = io.env.ROLLCALL_ACTOR || `${userInfo().username}@${hostname()}`;
-  const sha = await repository.commitFile(`${repository.path}/users/${user.file}`, document.toString(), {
+  const sha = await repository.commitFile(`${repository.path}/users/${user.file}`, withStateAbsent(user.text), {
     message: `Lock ${user.empId} (${user.login}) now\n\n${options.reason.trim()}`,
     trailers: [
       ['Request', 'lock'],
@@ -90,6 +89,16 @@ export async function lockCommand(options: LockOptions, io: CliIo): Promise<numb
   if (entries.length === 0) io.stdout.write(`${user.login} has no account on any instance: nothing to lock (${elapsed.toFixed(2)} s)\n`);
   else io.stdout.write(`locked ${user.login} on ${entries.length - failed.length} of ${entries.length} instance(s) in ${elapsed.toFixed(2)} s, from this command to the last instance locked\n`);
   return failed.length > 0 ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * The file's text with `state: absent`: only the state line changes (or one is added), so the diff
+ * a reviewer sees is that one line, comments and layout kept.
+ */
+export function withStateAbsent(text: string): string {
+  const line = /^state:[ \t]*[^\n#]*?([ \t]*#[^\n]*)?$/m;
+  if (line.test(text)) return text.replace(line, (_match, comment: string | undefined) => `state: absent${comment ?? ''}`);
+  return `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}state: absent\n`;
 }
 
 /** The user's file by empId (its name) or by login (its `login:`), at the tracked branch's tip. */
