@@ -53,7 +53,7 @@ export function renderStatus(status: ReconcilerStatus): string {
   if (instances.length > 0) {
     const width = Math.max(...instances.map(([id]) => id.length));
     lines.push('  instances:');
-    for (const [id, instance] of instances) lines.push(`    ${id.padEnd(width)}  ${instance.state.padEnd(11)}  ${short(instance.lastAppliedRevision)}  ${instance.message.split('\n')[0]}`);
+    for (const [id, instance] of instances) lines.push(`    ${id.padEnd(width)}  ${instance.state.padEnd(11)}  ${short(instance.lastAppliedRevision).padEnd(12)}  ${instance.message.split('\n')[0]}`);
   }
   return `${lines.join('\n')}\n`;
 }
