@@ -156,7 +156,8 @@ describe.skipIf(kernelLacks)('ECS emulator: RunCommand and invocations', () => {
       expect(result.stopTime).toMatch(/Z$/);
       expect(decodeOutput(result.output)).toBe('started\n');
     }
-    for (const id of ids) expect((await emulator.fleet.exec(id, ['sh', '-c', "pgrep -fx 'sleep 300' || true"])).stdout.toString()).toBe('');
+    // The kill is sent as the status turns Terminated; on a loaded machine the process may take a moment to go.
+    for (const id of ids) await waitUntil(async () => (await emulator.fleet.exec(id, ['sh', '-c', "pgrep -fx 'sleep 300' || true"])).stdout.toString() === '');
     await expectCode(client.stopInvocation(new ecs.StopInvocationRequest({ regionId, invokeId: 't-doesnotexist' })), 'InvalidInvokeId.NotFound');
   });
 
