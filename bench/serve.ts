@@ -15,7 +15,8 @@
  *      the child is started with) idle after start, after the commits, and every 100 of
  *      --reconciles (1,000) drift checks of a second `serve` on the same state dir with
  *      `--drift-interval 50ms` (nothing to change: each observes the fleet and plans nothing).
- *      Then two heap snapshots --extra (200) reconciles apart, diffed by constructor: what grows.
+ *      Then three heap snapshots over --extra (100) more, summed by constructor: what grows in
+ *      both halves keeps growing.
  *
  *   node --import tsx --experimental-websocket bench/serve.ts [--quick] [--commits N] [--reconciles N] [--extra N] [--instances sandbox|virtual]
  *   npm run bench:serve
@@ -51,7 +52,7 @@ const { values } = parseArgs({
 });
 const COMMITS = Number(values.commits ?? (values.quick ? 10 : 50));
 const RECONCILES = Number(values.reconciles ?? (values.quick ? 200 : 1000));
-const EXTRA = Number(values.extra ?? (values.quick ? 50 : 200));
+const EXTRA = Number(values.extra ?? (values.quick ? 40 : 100));
 const SAMPLE_EVERY = 100;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = path.join(ROOT, 'src/cli/bin.js');
@@ -397,7 +398,7 @@ class ServeChild {
   }
 
   /** A heap snapshot (after the GC V8 does for one), summed by constructor. */
-  async heapSummary(): Promise<Map<string, { count: number; size: number }>> {
+  async heapSummary(): Promise<HeapSummary> {
     const inspector = await Inspector.connect(this.inspectorUrl);
     const chunks: string[] = [];
     inspector.on('HeapProfiler.addHeapSnapshotChunk', (params) => chunks.push((params as { chunk: string }).chunk));
@@ -423,16 +424,19 @@ function storeSize(stateDir: string): { store: number; wal: number } {
   return { store: size(STATE_STORE_FILE), wal: size(`${STATE_STORE_FILE}-wal`) };
 }
 
+/** Objects and bytes in a heap snapshot, by constructor (see `summarizeSnapshot`). */
+type HeapSummary = Map<string, { count: number; size: number }>;
+
 /**
  * A heap snapshot's nodes summed by what DevTools' summary groups them by: objects, closures and
  * native objects by constructor or function name, everything else (strings, arrays, code) by type.
  */
-function summarizeSnapshot(text: string): Map<string, { count: number; size: number }> {
+function summarizeSnapshot(text: string): HeapSummary {
   const snapshot = JSON.parse(text) as { snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } }; nodes: number[]; strings: string[] };
   const fields = snapshot.snapshot.meta.node_fields;
   const types = snapshot.snapshot.meta.node_types[0];
   const [type, name, size] = ['type', 'name', 'self_size'].map((field) => fields.indexOf(field)) as [number, number, number];
-  const summary = new Map<string, { count: number; size: number }>();
+  const summary: HeapSummary = new Map();
   for (let at = 0; at < snapshot.nodes.length; at += fields.length) {
     const kind = types[snapshot.nodes[at + type]!]!;
     const key = kind === 'object' || kind === 'closure' || kind === 'native' ? `${snapshot.strings[snapshot.nodes[at + name]!]} (${kind})` : `(${kind})`;
@@ -505,8 +509,8 @@ async function latency(repo: string, serve: ServeChild, received: Received[]): P
   const records = await new ResultNotes(repo).all();
   const applied = [...records.values()].filter((list) => list.some((record) => record.trigger === 'revision' && record.outcome === 'applied')).length;
   console.log(`   notes with an applied revision record: ${applied} (the initial commit, the warm-up and ${COMMITS} timed); inotify missed ${notes.missed}`);
-  const status = await serve.status();
-  if (status.state !== 'Ready') throw new Error(`serve is ${status.state} after the commits: see its log`);
+  // The status moves just after the note is written.
+  await until('serve to be Ready after the commits (see its log)', async () => ((await serve.status()).state === 'Ready' ? true : undefined), 10_000);
   return timings;
 }
 
@@ -576,29 +580,37 @@ async function memory(options: { repo: string; stateDir: string; emulator: EcsEm
     console.log(`   against idle after the first start: RSS ${signedMib(lastSample.rss - options.idle.rss)}, heap ${signedMib(lastSample.heapUsed - options.idle.heapUsed)}`);
 
     if (EXTRA > 0) {
-      const before = await serve.heapSummary();
-      const from = (await serve.reconciles()).total;
-      const to = await until(`${EXTRA} more reconciles`, async () => {
-        const { total } = await serve.reconciles();
-        return total >= from + EXTRA ? total : undefined;
-      }, 120_000, 200);
-      const after = await serve.heapSummary();
-      printHeapDiff(before, after, to - from);
+      // Three snapshots: what grows in both halves keeps growing; what grows in one is what was alive at that moment.
+      const summaries: HeapSummary[] = [];
+      let from = (await serve.reconciles()).total;
+      const start = from;
+      for (const half of [0, 1, 2]) {
+        if (half > 0) {
+          const target = from + Math.ceil(EXTRA / 2);
+          from = await until(`${EXTRA} more reconciles`, async () => {
+            const { total } = await serve.reconciles();
+            return total >= target ? total : undefined;
+          }, 120_000, 200);
+        }
+        summaries.push(await serve.heapSummary());
+      }
+      printHeapDiff(summaries as [HeapSummary, HeapSummary, HeapSummary], from - start);
     }
   } finally {
     await serve.stop();
   }
 }
 
-function printHeapDiff(before: Map<string, { count: number; size: number }>, after: Map<string, { count: number; size: number }>, reconciles: number): void {
-  const total = (summary: Map<string, { count: number; size: number }>) => [...summary.values()].reduce((sum, entry) => sum + entry.size, 0);
-  const grown = [...after]
-    .map(([key, entry]) => ({ key, count: entry.count - (before.get(key)?.count ?? 0), size: entry.size - (before.get(key)?.size ?? 0) }))
+function printHeapDiff([first, middle, last]: [HeapSummary, HeapSummary, HeapSummary], reconciles: number): void {
+  const total = (summary: HeapSummary) => [...summary.values()].reduce((sum, entry) => sum + entry.size, 0);
+  const of = (summary: HeapSummary, key: string) => summary.get(key) ?? { count: 0, size: 0 };
+  const grown = [...last.keys()]
+    .map((key) => ({ key, counts: [of(first, key).count, of(middle, key).count, of(last, key).count], size: of(last, key).size - of(first, key).size, steady: of(middle, key).size > of(first, key).size && of(last, key).size > of(middle, key).size }))
     .filter((entry) => entry.size > 0)
     .sort((a, b) => b.size - a.size)
     .slice(0, 8);
-  console.log(`\n   heap snapshots ${reconciles} reconciles apart: ${mib(total(before))} → ${mib(total(after))} (${signedMib(total(after) - total(before))}, ${((total(after) - total(before)) / reconciles).toFixed(0)} bytes a reconcile); what grew most:`);
-  for (const entry of grown) console.log(`     ${entry.key.padEnd(48)} ${String(entry.count).padStart(7)} objects  ${signedMib(entry.size).padStart(11)}`);
+  console.log(`\n   heap snapshots over ${reconciles} reconciles: ${[first, middle, last].map((summary) => mib(total(summary))).join(' → ')} (${((total(last) - total(first)) / reconciles).toFixed(0)} bytes a reconcile); what grew most (objects at each snapshot; * grew in both halves):`);
+  for (const entry of grown) console.log(`     ${entry.key.padEnd(44)} ${entry.counts.map((count) => String(count).padStart(7)).join(' →')}  ${`${entry.size >= 0 ? '+' : ''}${(entry.size / 1024).toFixed(0)} KiB`.padStart(10)}${entry.steady ? ' *' : ''}`);
 }
 
 // ── main ───────────────────────────────────────────────────────────────────────────────────────
