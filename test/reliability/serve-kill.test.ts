@@ -13,7 +13,7 @@ import { sandboxSkipReason } from '../integration/agent-harness.js';
 import { DB, emulatorEnv, gitIn, passwdLine, waitFor, WEB } from '../integration/daemon-harness.js';
 import { DesiredChurn } from './desired-churn.js';
 import { killSeed, seededRandom } from './seeded-random.js';
-import { startServeProcess, type ServeProcess } from './serve-process.js';
+import { spawnServe, type ServeProcess } from './serve-process.js';
 
 /**
  * The issue's harness: `rollcall serve` (a child process) is killed with SIGKILL at 20 moments
@@ -29,8 +29,8 @@ const AT_INVOKE = 4;
 const AT_NOTE = 4;
 /** A random delay after the commit (or the start): from 0 to this. */
 const MAX_DELAY_MS = 3_000;
-/** A narrow window that does not come within this is given up on: the process is killed anyway. */
-const WINDOW_TIMEOUT_MS = 6_000;
+/** A narrow window that does not come within this (after the daemon printed its address) is given up on: it is killed anyway. */
+const WINDOW_TIMEOUT_MS = 8_000;
 const SEED = killSeed();
 console.log(`serve-kill: seed ${SEED} (replay the same kill moments and commits with ROLLCALL_KILL_SEED=${SEED})`);
 
@@ -57,11 +57,48 @@ afterAll(async () => {
 describe.skipIf(skip)('rollcall serve killed with SIGKILL at random moments, and restarted', () => {
   it.concurrent('ends with the fleet at the branch tip, every note written once, no chunk run twice', async (context) => {
     await killScenario(context, { name: 'kill', seed: SEED, deleteStore: false });
-  }, 200_000);
+  }, 300_000);
 
   it.concurrent('the same with the state store deleted while stopped (every other restart): rebuilt from the git notes', async (context) => {
     await killScenario(context, { name: 'kill-lose-store', seed: (SEED + 1) >>> 0, deleteStore: true });
-  }, 200_000);
+  }, 300_000);
+
+  // Known bug, what the random kills above find when the first kill lands early: a first run
+  // (no note, no lastHandledRevision) queues just the branch tip and does not persist that choice;
+  // killed before that revision's intent row, the next start queues the new tip only, and the
+  // first revision is never recorded. Remove `.fails` once the reconciler keeps its first revision.
+  it.concurrent.fails('a revision the first run was killed on, before its intent row, is still applied and recorded after a newer commit', async ({ expect }) => {
+    const hook = invokeCommandHook();
+    const emulator = await startFleet(hook.fire);
+    running.add(emulator);
+    try {
+      const { repo, dir } = desiredStateRepo();
+      const first = gitIn(repo, 'rev-parse', 'HEAD').trim();
+      const stateDir = mkdtempSync(path.join(tmpdir(), 'rollcall-kill-state-'));
+      const lines: string[] = [];
+      const options = { repo, stateDir, env: emulatorEnv(emulator, { ROLLCALL_LOG_LEVEL: 'info' }), onLog: (line: string) => lines.push(line) };
+      const killed = spawnServe(options);
+      running.add(killed);
+      // A new daemon's first InvokeCommand is the inventory of the revision it loaded: no intent row yet.
+      expect(await killAtInvokeCommand(killed, repo, 1, hook)).toBe('at InvokeCommand #1');
+      await killed.kill();
+      running.delete(killed);
+      commitChange(repo, new DesiredChurn(dir, seededRandom(1)), 0);
+      const tip = gitIn(repo, 'rev-parse', 'HEAD').trim();
+
+      const serve = spawnServe(options);
+      running.add(serve);
+      const url = await serve.url;
+      await waitFor(`the tip ${tip.slice(0, 12)} applied`, async () => ((await (await fetch(`${url}/status`)).json()) as ReconcilerStatus).lastAppliedRevision === tip, 60_000);
+      expect(await serve.terminate()).toBe(0);
+      running.delete(serve);
+      const records = await new ResultNotes(repo).read(first);
+      expect(records.map((record) => `${record.trigger} ${record.outcome}`), lines.join('\n')).toEqual(['revision applied']);
+    } finally {
+      await emulator.close();
+      running.delete(emulator);
+    }
+  }, 90_000);
 });
 
 async function killScenario({ expect, onTestFailed }: TestContext, scenario: { name: string; seed: number; deleteStore: boolean }): Promise<void> {
@@ -70,22 +107,24 @@ async function killScenario({ expect, onTestFailed }: TestContext, scenario: { n
   const log = scenarioLog(scenario.name, scenario.seed);
   const kills: Kill[] = [];
   onTestFailed(() => console.error(`${scenario.name} (seed ${scenario.seed}) failed. Kills:\n${describeKills(kills)}\nThe daemon's log (last lines; all of it in ${log.file}):\n${log.tail(150)}`));
-  let onInvokeCommand: (() => void) | undefined;
-  const emulator = await startFleet(() => onInvokeCommand?.());
+  const hook = invokeCommandHook();
+  const emulator = await startFleet(hook.fire);
   running.add(emulator);
   const { repo, dir } = desiredStateRepo();
   const stateDir = mkdtempSync(path.join(tmpdir(), 'rollcall-kill-state-'));
   const churn = new DesiredChurn(dir, random);
   const env = emulatorEnv(emulator, { ROLLCALL_LOG_LEVEL: 'info' });
   let starts = 0;
+  let storeDeleted = false;
 
-  const start = async (): Promise<ServeProcess> => {
+  const start = (): ServeProcess => {
     starts++;
-    // The odd restarts (1st, 3rd, …) find no store: the daemon rebuilds it from the git notes.
-    const storeDeleted = scenario.deleteStore && starts % 2 === 0;
+    // Every other restart (the 1st, 3rd, …) finds no store: the daemon rebuilds it from the git notes.
+    storeDeleted = scenario.deleteStore && starts % 2 === 0;
     if (storeDeleted) deleteStateStore(stateDir);
     log.mark(`start #${starts}${storeDeleted ? ' (state store deleted)' : ''}`);
-    const serve = await startServeProcess({ repo, stateDir, env, onLog: (line) => log.line(starts, line) });
+    const started = starts;
+    const serve = spawnServe({ repo, stateDir, env, onLog: (line) => log.line(started, line) });
     running.add(serve);
     return serve;
   };
@@ -93,39 +132,42 @@ async function killScenario({ expect, onTestFailed }: TestContext, scenario: { n
   try {
     const modes = random.shuffle<KillMode>([...Array<KillMode>(AT_INVOKE).fill('invoke'), ...Array<KillMode>(AT_NOTE).fill('note'), ...Array<KillMode>(KILLS - AT_INVOKE - AT_NOTE).fill('delay')]);
     for (const [cycle, mode] of modes.entries()) {
-      const serve = await start();
-      const storeDeleted = scenario.deleteStore && starts % 2 === 0;
-      // A window armed before the commit, so that it cannot be missed.
-      const window =
-        mode === 'invoke'
-          ? killAtInvokeCommand(serve, repo, random.int(1, 3), (hook) => (onInvokeCommand = hook))
-          : mode === 'note'
-            ? killAtNoteCommit(serve, repo).hit
-            : undefined;
+      // Drawn whatever happens next, so that a seed replays the same choices.
+      const nth = random.int(1, 3);
+      const delay = random.int(0, MAX_DELAY_MS);
       // Some kills come with no new commit: they land in what the restart finishes.
-      const committed = mode !== 'delay' || random.chance(0.75) ? commitChange(repo, churn, cycle) : undefined;
+      const commits = mode !== 'delay' || random.chance(0.75);
+      const serve = start();
+      // Armed before the daemon does anything: the restart's own work (finishing an attempt) is a target too.
+      const window = mode === 'invoke' ? killAtInvokeCommand(serve, repo, nth, hook) : mode === 'note' ? killAtNoteCommit(serve, repo).hit : undefined;
+      const url = await serve.url;
+      // A commit lands while the daemon runs, or while it is down when a window killed it starting.
+      const committed = commits ? commitChange(repo, churn, cycle) : undefined;
       let hit: string;
       if (window) {
         hit = await window;
+      } else if (!url) {
+        hit = 'while starting';
       } else {
-        const delay = random.int(0, MAX_DELAY_MS);
         await sleep(delay);
         serve.killNow();
         hit = `${delay} ms after ${committed ? 'the commit' : 'the start'}`;
       }
-      onInvokeCommand = undefined;
+      hook.set(undefined);
       await serve.kill();
       running.delete(serve);
-      kills.push({ cycle, mode, hit, committed, storeDeleted });
+      kills.push({ cycle, mode, hit: url ? hit : `${hit} (before it printed its address)`, committed, storeDeleted });
       log.mark(`killed (${mode}): ${hit}`);
     }
 
-    const serve = await start();
+    const serve = start();
+    const url = await serve.url;
+    if (!url) throw new Error(`the last start of rollcall serve exited (code ${await serve.exited}) before it printed its address`);
     const tip = gitIn(repo, 'rev-parse', 'HEAD').trim();
     const status = await waitFor(
       `the tip ${tip.slice(0, 12)} applied and the daemon Ready`,
       async () => {
-        const current = (await (await fetch(`${serve.url}/status`)).json()) as ReconcilerStatus;
+        const current = (await (await fetch(`${url}/status`)).json()) as ReconcilerStatus;
         return current.lastAppliedRevision === tip && current.state === 'Ready' && current;
       },
       90_000,
@@ -142,7 +184,7 @@ async function killScenario({ expect, onTestFailed }: TestContext, scenario: { n
     expectNoChunkRunTwice(expect.soft, emulator);
     // The narrow windows were reached, not only given up on.
     expect(kills.filter((kill) => kill.mode === 'invoke' && kill.hit.startsWith('at InvokeCommand')).length, 'kills at an InvokeCommand').toBeGreaterThan(0);
-    expect(kills.filter((kill) => kill.mode === 'note' && kill.hit.startsWith('right after note')).length, 'kills right after a note commit').toBeGreaterThan(0);
+    expect(kills.filter((kill) => kill.hit.startsWith('right after note')).length, 'kills right after a note commit').toBeGreaterThan(0);
   } finally {
     log.save();
     await emulator.close();
@@ -153,6 +195,17 @@ async function killScenario({ expect, onTestFailed }: TestContext, scenario: { n
         describeKills(kills),
     );
   }
+}
+
+/** One callback for the emulator's InvokeCommand requests, swapped as kills are armed and disarmed. */
+function invokeCommandHook() {
+  let current: (() => void) | undefined;
+  return {
+    fire: () => current?.(),
+    set: (callback: (() => void) | undefined) => {
+      current = callback;
+    },
+  };
 }
 
 /** The example fleet (web1, web2, db1, db2) behind an emulator that reports each InvokeCommand as it arrives. */
@@ -174,12 +227,12 @@ async function startFleet(onInvokeCommand: () => void): Promise<EcsEmulator> {
  * (after the revision was loaded, before its intent row), the next ones the apply. A reconcile
  * with fewer invocations ends with a note: killed then.
  */
-function killAtInvokeCommand(serve: ServeProcess, repo: string, nth: number, hook: (onInvokeCommand: (() => void) | undefined) => void): Promise<string> {
+function killAtInvokeCommand(serve: ServeProcess, repo: string, nth: number, hook: ReturnType<typeof invokeCommandHook>): Promise<string> {
   let seen = 0;
   const killed = killAtNoteCommit(serve, repo, (note) => `no InvokeCommand #${nth} (${seen} seen) before ${note}`);
-  hook(() => {
+  hook.set(() => {
     if (++seen < nth) return;
-    hook(undefined);
+    hook.set(undefined);
     killed.now(`at InvokeCommand #${nth}`);
   });
   return killed.hit;
@@ -200,7 +253,9 @@ function killAtNoteCommit(serve: ServeProcess, repo: string, describe = (note: s
     }
   };
   const before = read();
-  const startedAt = Date.now();
+  // Counted from the address line: a start takes seconds on a busy machine, and is not the window.
+  let deadline = Number.POSITIVE_INFINITY;
+  void serve.url.then(() => (deadline = Date.now() + WINDOW_TIMEOUT_MS));
   let resolveHit: (hit: string) => void = () => {};
   const hit = new Promise<string>((resolve) => (resolveHit = resolve));
   const now = (what: string) => {
@@ -211,7 +266,7 @@ function killAtNoteCommit(serve: ServeProcess, repo: string, describe = (note: s
   const poll = setInterval(() => {
     const note = read();
     if (note !== before && note !== '') now(describe(`note commit ${note.slice(0, 12)}`));
-    else if (Date.now() - startedAt > WINDOW_TIMEOUT_MS) now(`nothing within ${WINDOW_TIMEOUT_MS} ms: killed anyway`);
+    else if (Date.now() > deadline) now(`nothing within ${WINDOW_TIMEOUT_MS} ms of the start: killed anyway`);
   }, 3);
   return { hit, now };
 }

@@ -1,15 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 /** `rollcall serve` running as a child process, so that it can be killed for real. */
 export interface ServeProcess {
   readonly pid: number;
-  /** Its HTTP address, from the first line it printed on stdout. */
-  readonly url: string;
+  /**
+   * Its HTTP address, from the first line it prints on stdout; undefined when the process ended
+   * first (it was killed while starting). Rejects when it prints something else, or nothing in time.
+   */
+  readonly url: Promise<string | undefined>;
   /** Resolves with the exit code (null when a signal ended it). */
   readonly exited: Promise<number | null>;
-  /** SIGKILL now, synchronously: no handler runs, nothing is flushed. Safe to call twice. */
+  /** SIGKILL now, synchronously: no handler runs, nothing is flushed. Safe to call at any time. */
   killNow(): void;
   /** SIGKILL, then waits for the process to be gone. */
   kill(): Promise<void>;
@@ -30,31 +33,27 @@ export interface ServeProcessOptions {
 
 const BIN = path.resolve('src/cli/bin.js');
 
-/** Starts `rollcall serve --port 0 --drift-interval 1h` and resolves once it printed its address. */
-export async function startServeProcess(options: ServeProcessOptions): Promise<ServeProcess> {
+/**
+ * Spawns `rollcall serve --port 0 --drift-interval 1h` and returns at once, so that a kill can be
+ * armed before the daemon does anything (it finishes a crashed run's attempts before it prints
+ * its address).
+ */
+export function spawnServe(options: ServeProcessOptions): ServeProcess {
   // The drift interval is far away: every apply the test sees comes from a commit or a restart.
   const args = [BIN, 'serve', '--repo', options.repo, '--path', 'desired-state', '--port', '0', '--state-dir', options.stateDir, '--drift-interval', '1h'];
   const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error(`could not start ${process.execPath} ${args.join(' ')}`);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  createInterface({ input: child.stderr! }).on('line', options.onLog);
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${process.execPath} ${args.join(' ')}`);
-  try {
-    const url = await firstUrl(child, exited, options.startTimeoutMs ?? 60_000);
-    return serveProcess(child, pid, url, exited);
-  } catch (error) {
-    child.kill('SIGKILL');
-    await exited;
-    throw error;
-  }
-}
-
-function serveProcess(child: ChildProcess, pid: number, url: string, exited: Promise<number | null>): ServeProcess {
+  createInterface({ input: child.stderr }).on('line', options.onLog);
+  const alive = () => child.exitCode === null && child.signalCode === null;
   const killNow = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (alive()) child.kill('SIGKILL');
   };
+  const url = firstUrl(createInterface({ input: child.stdout }), exited, options.startTimeoutMs ?? 60_000);
+  // Nobody may be waiting for it when the process is killed first.
+  url.catch(() => undefined);
   return {
-    pid,
+    pid: child.pid,
     url,
     exited,
     killNow,
@@ -63,14 +62,13 @@ function serveProcess(child: ChildProcess, pid: number, url: string, exited: Pro
       await exited;
     },
     terminate: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (alive()) child.kill('SIGTERM');
       return exited;
     },
   };
 }
 
-async function firstUrl(child: ChildProcess, exited: Promise<number | null>, timeoutMs: number): Promise<string> {
-  const lines = createInterface({ input: child.stdout! });
+async function firstUrl(lines: ReturnType<typeof createInterface>, exited: Promise<number | null>, timeoutMs: number): Promise<string | undefined> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
@@ -83,7 +81,7 @@ async function firstUrl(child: ChildProcess, exited: Promise<number | null>, tim
           }
         }),
       ),
-      exited.then((code) => Promise.reject(new Error(`rollcall serve exited (code ${code}) before it printed its address`))),
+      exited.then(() => undefined),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`rollcall serve printed no address within ${timeoutMs} ms`)), timeoutMs);
       }),
