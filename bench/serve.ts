@@ -611,6 +611,8 @@ function printHeapDiff([first, middle, last]: [HeapSummary, HeapSummary, HeapSum
     .slice(0, 8);
   console.log(`\n   heap snapshots over ${reconciles} reconciles: ${[first, middle, last].map((summary) => mib(total(summary))).join(' → ')} (${((total(last) - total(first)) / reconciles).toFixed(0)} bytes a reconcile); what grew most (objects at each snapshot; * grew in both halves):`);
   for (const entry of grown) console.log(`     ${entry.key.padEnd(44)} ${entry.counts.map((count) => String(count).padStart(7)).join(' →')}  ${`${entry.size >= 0 ? '+' : ''}${(entry.size / 1024).toFixed(0)} KiB`.padStart(10)}${entry.steady ? ' *' : ''}`);
+  const largest = [...last].sort(([, a], [, b]) => b.size - a.size).slice(0, 6);
+  console.log(`   what the heap holds most (last snapshot): ${largest.map(([key, entry]) => `${key} ${mib(entry.size)}`).join(', ')}`);
 }
 
 // ── main ───────────────────────────────────────────────────────────────────────────────────────
