@@ -62,6 +62,8 @@ type Work =
 const META_LAST_APPLIED = 'lastAppliedRevision';
 /** The newest revision whose reconcile ended (applied, failed, invalid or refused): a restart queues the ones after it. */
 const META_LAST_HANDLED = 'lastHandledRevision';
+/** The first revision this store ever queued: where a restart begins when nothing was handled yet. */
+const META_FIRST_REVISION = 'firstRevision';
 /** The newest revision that loaded and validated: the one in force for drift checks and new instances. */
 const META_LAST_GOOD = 'lastGoodRevision';
 const META_GENERATION = 'generation';
@@ -229,10 +231,21 @@ export class Reconciler {
   /** Queues the tracked branch's commits after the last one queued, oldest first. */
   private async queueNewRevisions(): Promise<void> {
     const head = await this.options.repo.head();
-    const since = this.lastQueued ?? this.options.store.getMeta(META_LAST_HANDLED);
-    if (since === head.sha) return;
-    const pending = await this.options.repo.pendingRevisions(since, head.sha);
-    for (const revision of pending) if (revision.sha !== since) this.queue.push(revision);
+    let since = this.lastQueued ?? this.options.store.getMeta(META_LAST_HANDLED);
+    if (since === undefined) {
+      // Nothing handled yet: a first run starts at the tip, not at the beginning of history; a
+      // restart before that first revision was handled starts at it again, so it is not skipped.
+      const first = this.options.store.getMeta(META_FIRST_REVISION);
+      if (first && (first === head.sha || (await this.options.repo.isAncestor(first, head.sha)))) {
+        this.queue.push(await this.options.repo.revision(first));
+        since = first;
+      }
+    }
+    if (since !== head.sha) {
+      const pending = await this.options.repo.pendingRevisions(since, head.sha);
+      for (const revision of pending) if (revision.sha !== since) this.queue.push(revision);
+    }
+    if (!this.options.store.getMeta(META_FIRST_REVISION) && this.queue[0]) this.options.store.setMeta(META_FIRST_REVISION, this.queue[0].sha);
     this.lastQueued = head.sha;
   }
 
