@@ -52,8 +52,8 @@ afterAll(async () => {
   for (const thing of running) await ('kill' in thing ? thing.kill() : thing.close());
 });
 
-// The two run side by side: most of a cycle is waiting (for a daemon to start, for a moment to
-// kill it), and one after the other they would take twice as long.
+// Side by side: most of a cycle is waiting (for a daemon to start, for a moment to kill it), and
+// one after the other the scenarios would take twice as long.
 describe.skipIf(skip)('rollcall serve killed with SIGKILL at random moments, and restarted', () => {
   it.concurrent('ends with the fleet at the branch tip, every note written once, no chunk run twice', async (context) => {
     await killScenario(context, { name: 'kill', seed: SEED, deleteStore: false });
@@ -63,11 +63,10 @@ describe.skipIf(skip)('rollcall serve killed with SIGKILL at random moments, and
     await killScenario(context, { name: 'kill-lose-store', seed: (SEED + 1) >>> 0, deleteStore: true });
   }, 300_000);
 
-  // Known bug, what the random kills above find when the first kill lands early: a first run
-  // (no note, no lastHandledRevision) queues just the branch tip and does not persist that choice;
-  // killed before that revision's intent row, the next start queues the new tip only, and the
-  // first revision is never recorded. Remove `.fails` once the reconciler keeps its first revision.
-  it.concurrent.fails('a revision the first run was killed on, before its intent row, is still applied and recorded after a newer commit', async ({ expect }) => {
+  // What the random kills above found when the first kill landed early: a first run (no note, no
+  // lastHandledRevision) queues the branch tip; killed before that revision's intent row, the next
+  // start must begin at it again, not at a newer tip, or the first revision is never recorded.
+  it.concurrent('a revision the first run was killed on, before its intent row, is still applied and recorded after a newer commit', async ({ expect }) => {
     const hook = invokeCommandHook();
     const emulator = await startFleet(hook.fire);
     running.add(emulator);
@@ -93,6 +92,8 @@ describe.skipIf(skip)('rollcall serve killed with SIGKILL at random moments, and
       expect(await serve.terminate()).toBe(0);
       running.delete(serve);
       const records = await new ResultNotes(repo).read(first);
+      rmSync(repo, { recursive: true, force: true });
+      rmSync(stateDir, { recursive: true, force: true });
       expect(records.map((record) => `${record.trigger} ${record.outcome}`), lines.join('\n')).toEqual(['revision applied']);
     } finally {
       await emulator.close();
@@ -101,12 +102,15 @@ describe.skipIf(skip)('rollcall serve killed with SIGKILL at random moments, and
   }, 90_000);
 });
 
-async function killScenario({ expect, onTestFailed }: TestContext, scenario: { name: string; seed: number; deleteStore: boolean }): Promise<void> {
+async function killScenario({ expect, onTestFailed, onTestFinished }: TestContext, scenario: { name: string; seed: number; deleteStore: boolean }): Promise<void> {
   const began = Date.now();
   const random = seededRandom(scenario.seed);
   const log = scenarioLog(scenario.name, scenario.seed);
   const kills: Kill[] = [];
-  onTestFailed(() => console.error(`${scenario.name} (seed ${scenario.seed}) failed. Kills:\n${describeKills(kills)}\nThe daemon's log (last lines; all of it in ${log.file}):\n${log.tail(150)}`));
+  onTestFailed(() => {
+    log.save();
+    console.error(`${scenario.name} (seed ${scenario.seed}) failed; its repository and state dir are kept. Kills:\n${describeKills(kills)}\nThe daemon's log (last lines; all of it in ${log.file}):\n${log.tail(150)}`);
+  });
   const hook = invokeCommandHook();
   const emulator = await startFleet(hook.fire);
   running.add(emulator);
@@ -114,6 +118,10 @@ async function killScenario({ expect, onTestFailed }: TestContext, scenario: { n
   const stateDir = mkdtempSync(path.join(tmpdir(), 'rollcall-kill-state-'));
   const churn = new DesiredChurn(dir, random);
   const env = emulatorEnv(emulator, { ROLLCALL_LOG_LEVEL: 'info' });
+  // Kept for a look when the test fails.
+  onTestFinished(({ task }) => {
+    if (task.result?.state === 'pass') for (const made of [repo, stateDir]) rmSync(made, { recursive: true, force: true });
+  });
   let starts = 0;
   let storeDeleted = false;
 
@@ -186,11 +194,10 @@ async function killScenario({ expect, onTestFailed }: TestContext, scenario: { n
     expect(kills.filter((kill) => kill.mode === 'invoke' && kill.hit.startsWith('at InvokeCommand')).length, 'kills at an InvokeCommand').toBeGreaterThan(0);
     expect(kills.filter((kill) => kill.hit.startsWith('right after note')).length, 'kills right after a note commit').toBeGreaterThan(0);
   } finally {
-    log.save();
     await emulator.close();
     running.delete(emulator);
     console.log(
-      `${scenario.name}: ${kills.length} kills, ${starts} starts, ${Math.round((Date.now() - began) / 1000)} s; seed ${scenario.seed}; log ${log.file}\n` +
+      `${scenario.name}: ${kills.length} kills, ${starts} starts, ${Math.round((Date.now() - began) / 1000)} s; seed ${scenario.seed}\n` +
         `  recovery: ${log.count('finishing an attempt a previous run started')} attempts finished after a restart, ${log.count('revision already applied and recorded')} revisions found recorded, ${log.count('state store rebuilt from the git notes')} store rebuilds, ${log.count('waited for runs a previous rollcall started')} waits for runs still going\n` +
         describeKills(kills),
     );
@@ -377,7 +384,7 @@ function describeKills(kills: readonly Kill[]): string {
   return kills.map((kill) => `  #${kill.cycle} ${kill.mode}${kill.storeDeleted ? ' (store deleted before the start)' : ''}: ${kill.hit}${kill.committed ? `; commit ${kill.committed}` : ''}`).join('\n');
 }
 
-/** The daemon's stderr over every start, kept to print when an assertion fails. */
+/** The daemon's stderr over every start, kept to print (and save) when an assertion fails. */
 function scenarioLog(name: string, seed: number) {
   const lines: string[] = [];
   const began = Date.now();
