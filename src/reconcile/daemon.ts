@@ -49,6 +49,8 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+const RETENTION_MS = 7 * 24 * 3_600_000;
+
 /** Where a running daemon says where it is, for `rollcall status` and `rollcall lock`. */
 export const DAEMON_FILE = 'serve.json';
 
@@ -156,6 +158,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }),
     });
     cleanups.unshift(() => server.close());
+
+    // Seen event ids and sent notifications are kept a week (longer than any platform retries a
+    // delivery), then forgotten, so that the store does not grow with time.
+    const housekeeping = () => {
+      store.pruneSeen(RETENTION_MS);
+      store.pruneSent(RETENTION_MS);
+    };
+    housekeeping();
+    const housekeepingTimer = setInterval(housekeeping, 3_600_000).unref();
+    cleanups.unshift(() => clearInterval(housekeepingTimer));
 
     void reconciler.start();
     void outbox.kick();

@@ -256,6 +256,7 @@ function prepareStatements(db: Database.Database) {
       'INSERT INTO seen (source, id, seen_at) VALUES (@source, @id, @now) ON CONFLICT (source, id) DO NOTHING',
     ),
     pruneSeen: db.prepare<[number]>('DELETE FROM seen WHERE seen_at < ?'),
+    pruneSent: db.prepare<[number]>('DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?'),
 
     enqueue: db.prepare<{ key: string; channel: string; kind: string; payload: string; now: number }>(
       `INSERT INTO outbox (key, channel, kind, payload, created_at, not_before)
@@ -463,6 +464,14 @@ export class StateStore {
   /** Forgets ids seen more than `olderThanMs` ago (an age, not a time). Returns how many. */
   pruneSeen(olderThanMs: number): number {
     return this.guard('prune seen event ids', () => this.sql.pruneSeen.run(this.now() - olderThanMs).changes);
+  }
+
+  /**
+   * Forgets notifications sent longer ago than `olderThanMs`, so the file does not grow without
+   * bound. Their keys are free again: only keys that can recur within that age need it to be long.
+   */
+  pruneSent(olderThanMs: number): number {
+    return this.guard('prune sent notifications', () => this.sql.pruneSent.run(this.now() - olderThanMs).changes);
   }
 
   /**

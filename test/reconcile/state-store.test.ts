@@ -384,6 +384,22 @@ describe('seen events', () => {
 describe('outbox', () => {
   const entry = (key: string) => ({ key, channel: 'dingtalk', kind: 'applied', payload: `{"key":"${key}"}` });
 
+  it('pruneSent forgets sent notifications older than the age given, never unsent ones', () => {
+    const time = clock(100_000);
+    const store = openStore({ now: time.now });
+    store.enqueue(entry('sent-long-ago'));
+    store.enqueue(entry('unsent'));
+    store.markSent(store.dueNotifications(100_000, 1)[0]!.id);
+    time.set(200_000);
+    store.enqueue(entry('sent-lately'));
+    store.markSent(store.dueNotifications(200_000).find((row) => row.key === 'sent-lately')!.id);
+    expect(store.pruneSent(50_000)).toBe(1);
+    // Its key is free again; the recent one still dedupes; the unsent one is still due.
+    expect(store.enqueue(entry('sent-long-ago'))).toBe(true);
+    expect(store.enqueue(entry('sent-lately'))).toBe(false);
+    expect(store.dueNotifications(200_000).map((row) => row.key)).toEqual(['unsent', 'sent-long-ago']);
+  });
+
   it('is exactly once by key, sent or not', () => {
     const store = openStore();
     expect(store.enqueue(entry('k-1'))).toBe(true);
