@@ -230,11 +230,12 @@ class NoteWatch {
     const deadline = Date.now() + timeoutMs;
     let polled = Date.now();
     for (;;) {
-      const rewrite = this.rewrites.findLast((at) => at >= since);
       // On each rewrite of the ref, and every second in case inotify missed one.
-      if (rewrite !== undefined || Date.now() - polled >= 1_000) {
+      if (this.rewrites.some((at) => at >= since) || Date.now() - polled >= 1_000) {
         polled = Date.now();
         if (await this.hasNote(sha)) {
+          // Read after the check: the event of a note written while git looked may have come meanwhile.
+          const rewrite = this.rewrites.findLast((at) => at >= since);
           if (rewrite !== undefined) return rewrite;
           this.missed += 1;
           return polled;
