@@ -510,6 +510,7 @@ async function latency(repo: string, serve: ServeChild, received: Received[]): P
   const records = await new ResultNotes(repo).all();
   const applied = [...records.values()].filter((list) => list.some((record) => record.trigger === 'revision' && record.outcome === 'applied')).length;
   console.log(`   notes with an applied revision record: ${applied} (the initial commit, the warm-up and ${COMMITS} timed); inotify missed ${notes.missed}`);
+  if (applied < COMMITS + 2) throw new Error(`only ${applied} of ${COMMITS + 2} commits have a note that says applied: see the serve log`);
   // The status moves just after the note is written.
   await until('serve to be Ready after the commits (see its log)', async () => ((await serve.status()).state === 'Ready' ? true : undefined), 10_000);
   return timings;
