@@ -575,8 +575,8 @@ async function memory(options: { repo: string; stateDir: string; emulator: EcsEm
     console.log(`   ${RECONCILES} reconciles in ${seconds.toFixed(0)} s (${(seconds / RECONCILES * 1000).toFixed(0)} ms each): ${[...by].map(([key, n]) => `${key} ${n}`).join(', ')}`);
     if ((by.get('drift/applied') ?? 0) > 0) console.log('   warning: drift checks found something to change: the memory figures include applies');
 
-    const first = samples[0]!;
-    const lastSample = samples.at(-1)!;
+    const first = samples[0] ?? restarted;
+    const lastSample = samples.at(-1) ?? restarted;
     const span = lastSample.reconciles - first.reconciles;
     if (span > 0) console.log(`   growth from ${first.reconciles} to ${lastSample.reconciles} reconciles: RSS ${signedMib(lastSample.rss - first.rss)}, heap ${signedMib(lastSample.heapUsed - first.heapUsed)} (${((lastSample.heapUsed - first.heapUsed) / span).toFixed(0)} bytes a reconcile), store ${signedMib(lastSample.store - first.store)} (WAL ${mib(first.wal)} → ${mib(lastSample.wal)})`);
     console.log(`   against idle after the first start: RSS ${signedMib(lastSample.rss - options.idle.rss)}, heap ${signedMib(lastSample.heapUsed - options.idle.heapUsed)}`);
