@@ -164,6 +164,8 @@ export class Reconciler {
       this.options.status.stalled('GitOperationFailed', `could not read the last applied revision: ${(error as Error).message}`);
     }
     this.recoveredFlag = true;
+    // The revision in force is checked for drift from now on, even if no new commit comes.
+    this.ensureDriftScheduled();
     while (!this.stopping) {
       const work = await this.nextWork();
       if (!work) {
@@ -181,6 +183,7 @@ export class Reconciler {
       } catch (error) {
         this.failed(work, error);
       }
+      this.ensureDriftScheduled();
     }
     this.busy = false;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -332,6 +335,7 @@ export class Reconciler {
     const trigger: ResultTrigger = work.kind === 'new-instance' ? 'new-instance' : work.kind === 'retry' ? 'revision' : 'drift';
     await this.planAndApply(work.good, trigger, startedAt, log, work.kind === 'new-instance' ? { only: new Set(work.instances) } : {});
     if (work.kind === 'drift') this.scheduleDrift();
+    else this.ensureDriftScheduled();
   }
 
   private async planAndApply(good: GoodRevision, trigger: ResultTrigger, startedAt: number, log: Logger, scope: { only?: ReadonlySet<string>; breakGlass?: readonly string[] }): Promise<void> {
@@ -568,7 +572,15 @@ export class Reconciler {
     clearTimeout(this.driftTimer);
     if (this.stopping) return;
     const interval = this.driftIntervalMs();
-    this.driftTimer = setTimeout(() => this.checkDrift(), interval * (0.9 + Math.random() * 0.2)).unref();
+    this.driftTimer = setTimeout(() => {
+      this.driftTimer = undefined;
+      this.checkDrift();
+    }, interval * (0.9 + Math.random() * 0.2)).unref();
+  }
+
+  /** Drift checks go on whatever happened: after a restart, a failure, a retry. */
+  private ensureDriftScheduled(): void {
+    if (!this.driftTimer && !this.driftDue && this.good) this.scheduleDrift();
   }
 
   /** A retry after a failure: exponential with jitter, at most the drift interval. Returns the wait. */

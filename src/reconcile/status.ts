@@ -121,7 +121,9 @@ export class StatusTracker {
 
   /** Instances no hostgroup selects any more are dropped from the status. */
   keepInstances(ids: ReadonlySet<string>): void {
-    for (const id of Object.keys(this.status.instances)) if (!ids.has(id)) delete this.status.instances[id];
+    const dropped = Object.keys(this.status.instances).filter((id) => !ids.has(id));
+    if (dropped.length === 0) return;
+    for (const id of dropped) delete this.status.instances[id];
     this.onChange(this.get());
   }
 

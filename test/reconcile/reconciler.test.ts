@@ -202,7 +202,7 @@ afterEach(async () => {
 });
 
 /** A Reconciler on the shared repo, notes and store, with a real StatusTracker, Outbox and Metrics. */
-function reconcilerWith(executor: Executor, options: { retryBaseMs?: number; keepRunning?: boolean } = {}) {
+function reconcilerWith(executor: Executor, options: { retryBaseMs?: number; keepRunning?: boolean; driftIntervalMs?: number } = {}) {
   const statuses: ReconcilerStatus[] = [];
   const delivered: Notification[] = [];
   const status = new StatusTracker({ repo: '/srv/desired', branch: 'main', path: 'desired-state' }, (current) => statuses.push(current));
@@ -222,7 +222,7 @@ function reconcilerWith(executor: Executor, options: { retryBaseMs?: number; kee
     log,
     exportRoot,
     now: () => TODAY,
-    driftIntervalMs: 3_600_000,
+    driftIntervalMs: options.driftIntervalMs ?? 3_600_000,
     retryBaseMs: options.retryBaseMs ?? 3_600_000,
   });
   // A reconciler whose apply never ends cannot be stopped: the test leaves it, as a crash would.
@@ -584,6 +584,21 @@ describe('Reconciler: an attempt whose apply threw', () => {
     await startIdle(after.reconciler);
     expect(restarted.applies.map((call) => call.options.attempt)).toEqual([]);
     expect(after.statuses.map((status) => status.lastAppliedRevision).filter((sha) => sha === first.sha)).toEqual([]);
+  });
+});
+
+describe('Reconciler: drift checks', () => {
+  it('go on after a restart that finds no new commit', async () => {
+    const before = reconcilerWith(new FakeExecutor());
+    repo.commit('Initial desired state');
+    await startIdle(before.reconciler);
+    await before.reconciler.stop();
+
+    const executor = new FakeExecutor();
+    const after = reconcilerWith(executor, { driftIntervalMs: 30 });
+    await startIdle(after.reconciler);
+    // No commit came: only the drift timer makes it look at the fleet, again and again.
+    await waitFor('two drift checks', () => executor.calls.filter((call) => call === 'inventory').length >= 2);
   });
 });
 

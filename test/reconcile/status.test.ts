@@ -176,9 +176,13 @@ describe('onChange', () => {
     const { status, changes } = tracker();
     status.reconciling(SHA_A, 'applying');
     status.instance('i-web1', { state: 'Ready', reason: 'ReconciliationSucceeded', message: 'ok' });
+    status.instance('i-web2', { state: 'Ready', reason: 'ReconciliationSucceeded', message: 'ok' });
+    // Nothing dropped: no change, so nothing to save.
+    status.keepInstances(new Set(['i-web1', 'i-web2']));
     status.keepInstances(new Set(['i-web1']));
     status.applied(SHA_A, 'applied');
-    expect(changes.map((change) => change.state)).toEqual(['Reconciling', 'Reconciling', 'Reconciling', 'Ready']);
+    expect(changes.map((change) => change.state)).toEqual(['Reconciling', 'Reconciling', 'Reconciling', 'Reconciling', 'Ready']);
+    expect(Object.keys(changes[3]!.instances)).toEqual(['i-web1']);
 
     const first = changes[0]!;
     first.state = 'Stalled';
@@ -190,8 +194,8 @@ describe('onChange', () => {
     expect(current.instances).toEqual({ 'i-web1': { state: 'Ready', reason: 'ReconciliationSucceeded', message: 'ok' } });
     expect(condition(current, 'Ready').status).toBe('True');
     // Each call got its own snapshot, not one object changed afterwards.
-    expect(changes[0]).not.toBe(changes[3]);
-    expect(changes[3]!.lastAppliedRevision).toBe(SHA_A);
+    expect(changes[0]).not.toBe(changes[4]);
+    expect(changes[4]!.lastAppliedRevision).toBe(SHA_A);
     expect(changes[0]!.lastAppliedRevision).toBeUndefined();
   });
 
