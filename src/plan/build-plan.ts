@@ -285,7 +285,8 @@ class KeyFingerprints {
   }
 }
 
-function summarize(instances: Record<string, PlanEntry[]>): Record<PlanAction, number> {
+/** Plan entries counted by action, across all instances: a plan's `summary`. */
+export function summarize(instances: Record<string, PlanEntry[]>): Record<PlanAction, number> {
   const summary: Record<PlanAction, number> = { create: 0, update: 0, lock: 0, delete: 0 };
   for (const entries of Object.values(instances)) for (const entry of entries) summary[entry.action]++;
   return summary;

@@ -7,17 +7,15 @@ import { loadDesiredState } from '../desired/load-desired-state.js';
 import type { DesiredState } from '../desired/types.js';
 import type { ApplyResult, Executor } from '../executors/types.js';
 import { plan as buildPlan } from '../plan/build-plan.js';
-import type { Plan, PlanEntry, PlanPolicy } from '../plan/types.js';
+import type { Plan, PlanPolicy } from '../plan/types.js';
 import type { DesiredRepository, Revision } from '../source/desired-repository.js';
 import type { ResultNotes, ResultRecord, ResultTrigger } from '../source/result-notes.js';
 import type { reconcilerMetrics } from './metrics.js';
 import type { Outbox } from './outbox.js';
+import { BREAK_GLASS_TRAILER, splitBreakGlass } from './break-glass.js';
 import { resultRecord } from './result-record.js';
 import type { StateStore } from './state-store.js';
 import type { StatusTracker } from './status.js';
-
-/** The trailer `rollcall lock --now` writes: the daemon applies that user's lock before anything else. */
-export const BREAK_GLASS_TRAILER = 'Rollcall-Break-Glass';
 
 export interface ReconcilerOptions {
   repo: DesiredRepository;
@@ -611,24 +609,6 @@ export class Reconciler {
 function failedEverywhere(plan: Plan, error: unknown): ApplyResult {
   const message = `not applied: ${error instanceof Error ? error.message : String(error)}`;
   return { instances: Object.keys(plan.instances).sort().map((instance) => ({ instance, status: 'failed', results: [], message })), stopped: message };
-}
-
-/** A break-glass revision's plan in two: the named users' entries first, everything else after. */
-function splitBreakGlass(plan: Plan, logins: readonly string[]): { plan: Plan; trigger: ResultTrigger }[] {
-  const urgent = (entry: PlanEntry) => entry.kind === 'user' && logins.includes(entry.name);
-  const part = (keep: (entry: PlanEntry) => boolean): Plan => {
-    const instances: Plan['instances'] = {};
-    for (const [id, entries] of Object.entries(plan.instances)) {
-      const kept = entries.filter(keep);
-      if (kept.length > 0) instances[id] = kept;
-    }
-    const summary = { create: 0, update: 0, lock: 0, delete: 0 };
-    for (const entries of Object.values(instances)) for (const entry of entries) summary[entry.action]++;
-    return { ...plan, instances, summary };
-  };
-  const first = part(urgent);
-  const rest = part((entry) => !urgent(entry));
-  return [{ plan: first, trigger: 'break-glass' }, ...(Object.keys(rest.instances).length > 0 ? [{ plan: rest, trigger: 'revision' as const }] : [])];
 }
 
 function describeDrift(plan: Plan): string {

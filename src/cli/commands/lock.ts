@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDocument } from 'yaml';
 import { RollcallError } from '../../config/errors.js';
+import { BREAK_GLASS_TRAILER } from '../../reconcile/break-glass.js';
 import type { ResultRecord } from '../../source/result-notes.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
@@ -22,9 +23,6 @@ export interface LockOptions {
   /** How long to wait for the daemon to apply it; 0: do not wait. */
   waitMs: number;
 }
-
-/** The trailer the daemon looks for (see reconcile/reconciler.ts). */
-const BREAK_GLASS_TRAILER = 'Rollcall-Break-Glass';
 
 /**
  * `rollcall lock --now <empId|login> --reason "…"`: the break-glass. Commits `state: absent` to the
