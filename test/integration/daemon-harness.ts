@@ -12,10 +12,11 @@ export const WEB = ['i-bp1web0000001', 'i-bp1web0000002'];
 export const DB = ['i-bp1db0000001', 'i-bp1db0000002'];
 
 /** The example fleet as sandbox instances behind the ECS emulator, with the docker group the roles expect. */
-export async function startExampleFleet(options: { eventsUrl?: string } = {}): Promise<EcsEmulator> {
+export async function startExampleFleet(options: { eventsUrl?: string; onRequest?: (action: string, receivedAt: number) => void } = {}): Promise<EcsEmulator> {
   const emulator = await startEcsEmulator({
     instances: [...WEB.map((id) => ({ id, tags: { app: 'web' } })), ...DB.map((id) => ({ id, tags: { app: 'db' } }))],
     ...(options.eventsUrl ? { eventsUrl: options.eventsUrl } : {}),
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     seed: 11,
   });
   for (const id of emulator.instances) await emulator.fleet.exec(id, ['sh', '-c', 'getent group docker >/dev/null || groupadd docker']);

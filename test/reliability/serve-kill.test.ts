@@ -4,13 +4,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, it, type ExpectStatic, type TestContext } from 'vitest';
-import { startEcsEmulator, type EcsEmulator } from '../../src/emulators/ecs/ecs-emulator.js';
+import type { EcsEmulator } from '../../src/emulators/ecs/ecs-emulator.js';
 import type { ReconcilerStatus } from '../../src/reconcile/status.js';
 import { parseResultNote, ResultNotes } from '../../src/source/result-notes.js';
 import { desiredStateRepo } from '../cli/git-fixture.js';
 import { runCli } from '../cli/run-cli.js';
 import { sandboxSkipReason } from '../integration/agent-harness.js';
-import { DB, emulatorEnv, gitIn, passwdLine, waitFor, WEB } from '../integration/daemon-harness.js';
+import { DB, emulatorEnv, gitIn, passwdLine, startExampleFleet, waitFor, WEB } from '../integration/daemon-harness.js';
 import { DesiredChurn } from './desired-churn.js';
 import { killSeed, seededRandom } from './seeded-random.js';
 import { spawnServe, type ServeProcess } from './serve-process.js';
@@ -217,15 +217,11 @@ function invokeCommandHook() {
 
 /** The example fleet (web1, web2, db1, db2) behind an emulator that reports each InvokeCommand as it arrives. */
 async function startFleet(onInvokeCommand: () => void): Promise<EcsEmulator> {
-  const emulator = await startEcsEmulator({
-    instances: [...WEB.map((id) => ({ id, tags: { app: 'web' } })), ...DB.map((id) => ({ id, tags: { app: 'db' } }))],
-    seed: 11,
+  return startExampleFleet({
     onRequest: (action) => {
       if (action === 'InvokeCommand') onInvokeCommand();
     },
   });
-  for (const id of emulator.instances) await emulator.fleet.exec(id, ['sh', '-c', 'getent group docker >/dev/null || groupadd docker']);
-  return emulator;
 }
 
 /**
