@@ -176,7 +176,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (repository.kind === 'local') {
       watcher = await watchLocalRepository(repository, {
         onCommit: () => reconciler.revisionsChanged(),
-        onUncommittedEdits: (files) => log.warn({ files }, 'uncommitted edits in the desired-state folder: rollcall applies only what is committed'),
+        onUncommittedEdits: (files) => {
+          if (files.length > 0) log.warn({ files }, 'uncommitted edits in the desired-state folder: rollcall applies only what is committed');
+          status.uncommittedEdits(files);
+        },
       });
     } else {
       watcher = pollRemoteRepository(repository, { onCommit: () => reconciler.revisionsChanged(), onError: (error) => log.warn({ err: error }, 'git fetch failed; trying again') }, { intervalMs: options.pollIntervalMs ?? 30_000 });

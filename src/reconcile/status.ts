@@ -51,6 +51,8 @@ export interface ReconcilerStatus {
   instances: Record<string, InstanceStatus>;
   /** Notifications stored but not yet delivered. */
   outboxPending: number;
+  /** Files under the desired-state folder of a local work tree that differ from the commit: not applied until committed. */
+  uncommittedEdits?: string[];
 }
 
 /**
@@ -124,6 +126,13 @@ export class StatusTracker {
     const dropped = Object.keys(this.status.instances).filter((id) => !ids.has(id));
     if (dropped.length === 0) return;
     for (const id of dropped) delete this.status.instances[id];
+    this.onChange(this.get());
+  }
+
+  /** The watched work tree's uncommitted edits (an empty list clears them). */
+  uncommittedEdits(files: readonly string[]): void {
+    if (files.length === 0) delete this.status.uncommittedEdits;
+    else this.status.uncommittedEdits = [...files];
     this.onChange(this.get());
   }
 

@@ -55,6 +55,21 @@ describe.skipIf(skip)('rollcall serve: real git, the ECS emulator, sandbox insta
     expect(metrics).toMatch(/rollcall_cloud_api_calls_total\{action="InvokeCommand"\} [1-9]/);
   });
 
+  it('says so when the work tree has uncommitted edits, and does not apply them', async () => {
+    const file = path.join(repo, 'desired-state/users/E1004.yaml');
+    const before = readFileSync(file, 'utf8');
+    writeFileSync(file, `${before}shell: /bin/sh\n`);
+    await waitFor('uncommitted edits reported', () => daemon.status().uncommittedEdits?.includes('desired-state/users/E1004.yaml'));
+    const status = await runCli(['status', '--url', daemon.url]);
+    expect(status.stdout).toContain('uncommitted edits (not applied until committed): desired-state/users/E1004.yaml');
+    // A drift check comes and goes (every 1.5 s here): it enforces the commit, not the edit.
+    daemon.reconciler.checkDrift();
+    await daemon.reconciler.idle();
+    expect(await passwdLine(emulator, DB[0]!, 'zhaoliu')).toMatch(/:\/bin\/bash$/);
+    writeFileSync(file, before);
+    await waitFor('the edit reverted', () => daemon.status().uncommittedEdits === undefined);
+  });
+
   it('converges a committed change within seconds, and history shows it', async () => {
     appendFileSync(path.join(repo, 'desired-state/users/E1001.yaml'), 'shell: /bin/sh\n');
     const sha = commit('Give zhangsan /bin/sh');
