@@ -165,7 +165,13 @@ export class Reconciler {
     // The revision in force is checked for drift from now on, even if no new commit comes.
     this.ensureDriftScheduled();
     while (!this.stopping) {
-      const work = await this.nextWork();
+      let work: Work | undefined;
+      try {
+        work = await this.nextWork();
+      } catch (error) {
+        // The repository could not be read (a git failure): the loop lives on and reads it again later.
+        this.readFailed(error);
+      }
       if (!work) {
         this.busy = false;
         for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -556,6 +562,13 @@ export class Reconciler {
     this.options.status.stalled(gitProblem ? 'GitOperationFailed' : 'FleetUnreachable', `${message}; trying again in ${Math.round(wait / 1000)} s`, sha);
     // The revision is tried again from the start when the retry is due; later ones wait for it.
     if (work.kind === 'revision') this.held = work.revision;
+  }
+
+  private readFailed(error: unknown): void {
+    const wait = Math.min(this.driftIntervalMs(), this.options.retryBaseMs ?? 30_000);
+    this.log.error({ err: error }, 'could not read the repository');
+    this.options.status.stalled('GitOperationFailed', `could not read the repository: ${(error as Error).message}; trying again in ${Math.round(wait / 1000)} s`);
+    if (!this.stopping) setTimeout(() => this.revisionsChanged(), wait).unref();
   }
 
   private driftIntervalMs(): number {

@@ -588,6 +588,19 @@ describe('Reconciler: an attempt whose apply threw', () => {
   });
 });
 
+describe('Reconciler: a repository that cannot be read', () => {
+  it('stalls with GitOperationFailed, keeps the loop alive, and reads it again later', async () => {
+    const executor = new FakeExecutor();
+    const { reconciler, statuses, status } = reconcilerWith(executor, { retryBaseMs: 20 });
+    // No commit yet: reading the branch fails.
+    void reconciler.start();
+    await waitFor('the failure reported', () => statuses.some((entry) => entry.reason === 'GitOperationFailed'));
+    const first = repo.commit('Initial desired state');
+    await waitFor('applied once the repository reads again', () => status.get().lastAppliedRevision === first.sha);
+    expect(executor.applies).toHaveLength(1);
+  });
+});
+
 describe('Reconciler: drift checks', () => {
   it('go on after a restart that finds no new commit', async () => {
     const before = reconcilerWith(new FakeExecutor());
