@@ -115,6 +115,8 @@ export function decryptDingtalk(encodingAesKey: string, encrypt: string, expecte
   }
   const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false);
   const padded = Buffer.concat([decipher.update(sealed), decipher.final()]);
+  // Not constant time: verifyDingtalkCallback checks the signature over the ciphertext first, so
+  // nobody without the token learns anything from how padding fails (no padding oracle).
   const pad = padded.at(-1) ?? 0;
   const padOk = pad >= 1 && pad <= DINGTALK_BLOCK && padded.subarray(padded.length - pad).every((byte) => byte === pad);
   if (!padOk) {
