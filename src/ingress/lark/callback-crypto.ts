@@ -8,7 +8,7 @@ import {
   decodeStrictBase64,
   parseJsonBody,
   parseTimestamp,
-} from '../dingtalk/callback-crypto.js';
+} from '../callback-checks.js';
 
 const IV_BYTES = 16;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });

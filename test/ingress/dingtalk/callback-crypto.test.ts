@@ -1,15 +1,8 @@
 import { createCipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { RollcallError } from '../../../src/config/errors.js';
-import {
-  CallbackRejected,
-  decryptDingtalk,
-  dingtalkReply,
-  dingtalkSignature,
-  encryptDingtalk,
-  verifyDingtalkCallback,
-  type CallbackRejectedReason,
-} from '../../../src/ingress/dingtalk/callback-crypto.js';
+import { CallbackRejected, type CallbackRejectedReason } from '../../../src/ingress/callback-checks.js';
+import { decryptDingtalk, dingtalkReply, dingtalkSignature, encryptDingtalk, verifyDingtalkCallback } from '../../../src/ingress/dingtalk/callback-crypto.js';
 
 // DingTalk's published vector.
 const TOKEN = 'mryue';

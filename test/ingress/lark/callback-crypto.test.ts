@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RollcallError } from '../../../src/config/errors.js';
-import { CallbackRejected, type CallbackRejectedReason } from '../../../src/ingress/dingtalk/callback-crypto.js';
+import { CallbackRejected, type CallbackRejectedReason } from '../../../src/ingress/callback-checks.js';
 import { decryptLark, encryptLark, larkSignature, verifyLarkCallback } from '../../../src/ingress/lark/callback-crypto.js';
 
 const ENCRYPT_KEY = 'kL9sEncryptKeyForTests';
