@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parse } from 'yaml';
+import { RollcallError } from '../config/errors.js';
+import { Policy } from '../desired/schema.js';
+import { runGit, type GitOptions, type GitResult } from '../source/git.js';
+import { applyRequest, type UserFileContext } from './apply-request.js';
+import type { ApprovalEvent, PlatformPerson, Request } from './types.js';
+
+/** How {@link commitApproval} reaches the repository. */
+export interface CommitApprovalOptions {
+  /** The tracked branch. Default: the branch HEAD is on. */
+  branch?: string;
+  /** The environment of git processes; GIT_COMMITTER_NAME / GIT_COMMITTER_EMAIL name rollcall. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Runs after the change is computed and before the refs move: where a test lets another writer
+   * move the branch, to prove the compare-and-swap and the retry.
+   */
+  beforeUpdate?: (attempt: number) => Promise<void>;
+}
+
+/** What became of one approval. */
+export type CommitApprovalResult =
+  | {
+      status: 'committed';
+      /** The approval's commit, the tip of `branch`. */
+      sha: string;
+      /** `rollcall/<platform>-<approval id>`. */
+      branch: string;
+      /** The tracked branch's new tip: `sha` (fast-forward) or a merge commit of it. */
+      tip: string;
+      merge: 'fast-forward' | 'merge-commit';
+      /** The uid an onboarding allocated. */
+      uid?: number;
+    }
+  /** This approval was committed before (its branch exists, or a commit carries its trailer): nothing done. */
+  | { status: 'existing'; sha: string; branch: string }
+  /** The request does not apply to the repository as it is (an existing empId, an unknown user…). */
+  | { status: 'refused'; reason: string };
+
+const ROLLCALL_IDENTITY = { name: 'Rollcall', email: 'rollcall@localhost' };
+/** Attempts before giving up on a branch that keeps moving under us. */
+const MAX_ATTEMPTS = 20;
+const APPROVAL_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+const KIND_TITLES: Record<Request['kind'], string> = { onboard: 'Onboard', offboard: 'Offboard', grant: 'Grant', revoke: 'Revoke' };
+
+/** One chain of commits per repository in this process: the refs' compare-and-swap covers other processes. */
+const queues = new Map<string, Promise<unknown>>();
+
+/**
+ * Commits one approved request into the repository at `repoDir`, exactly once per approval id:
+ * when branch `rollcall/<platform>-<id>` exists or a commit of the tracked branch carries the
+ * trailer `Approval: <platform>/<id>`, that commit is returned and nothing is written.
+ *
+ * Otherwise the change of `users/<empId>.yaml` is computed against the tracked branch's tip (uids
+ * against every user file there), committed on `rollcall/<platform>-<id>` with the requester as
+ * author and rollcall as committer, and merged into the tracked branch: both refs move in one
+ * transaction that expects the tip read. A lost race recomputes against the new tip: the same file
+ * content → a merge commit; a different one (a uid taken meanwhile) → the commit is made again.
+ *
+ * Only objects and refs are written: never the work tree or the index. A work tree that has the
+ * tracked branch checked out sees it move, as after a push to a checked-out branch.
+ *
+ * @param desiredPath the desired-state folder inside the repository, e.g. `desired-state`
+ */
+export function commitApproval(
+  repoDir: string,
+  desiredPath: string,
+  event: ApprovalEvent,
+  request: Request,
+  options: CommitApprovalOptions = {},
+): Promise<CommitApprovalResult> {
+  const key = path.resolve(repoDir);
+  const run = (queues.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => commitNow(key, desiredPath, event, request, options));
+  queues.set(key, run);
+  void run.finally(() => {
+    if (queues.get(key) === run) queues.delete(key);
+  }).catch(() => undefined);
+  return run;
+}
+
+/** `rollcall/<platform>-<approval id>`: the branch of one approval. */
+export function approvalBranch(event: Pick<ApprovalEvent, 'platform' | 'approvalId'>): string {
+  return `rollcall/${event.platform}-${event.approvalId}`;
+}
+
+/** The commit message: `<Request> <empId> (<login>)`, the form, then the trailers. */
+export function approvalMessage(event: ApprovalEvent, request: Request, login: string): string {
+  const subject = `${KIND_TITLES[request.kind]} ${request.empId} (${login})`;
+  const form = Object.entries(event.form).map(([label, value]) => `${oneLine(label)}: ${oneLine(value)}`);
+  const trailers = [
+    `Approval: ${event.platform}/${event.approvalId}`,
+    `Requested-by: ${person(event.platform, event.requester)}`,
+    ...event.approvers.map((approver) => `Approved-by: ${person(event.platform, approver)}`),
+    `Request: ${request.kind}`,
+  ];
+  return [subject, ...(form.length > 0 ? [form.join('\n')] : []), trailers.join('\n')].join('\n\n') + '\n';
+}
+
+async function commitNow(repoDir: string, desiredPath: string, event: ApprovalEvent, request: Request, options: CommitApprovalOptions): Promise<CommitApprovalResult> {
+  if (!APPROVAL_ID.test(event.approvalId)) {
+    throw new RollcallError('invalid-input', `approval id "${event.approvalId}" cannot name a branch: expected letters, digits, _ and - (up to 128)`);
+  }
+  const git = (args: readonly string[], more: Omit<GitOptions, 'env'> & { okExitCodes?: readonly number[] } = {}): Promise<GitResult> =>
+    runGit(repoDir, args, { ...more, env: options.env ?? process.env });
+  const branch = options.branch ?? (await git(['symbolic-ref', '--short', 'HEAD'])).text.trim();
+  const trackedRef = `refs/heads/${branch}`;
+  const ownBranch = approvalBranch(event);
+  const ownRef = `refs/heads/${ownBranch}`;
+  const folder = desiredPath.replace(/^\.?\/+|\/+$/g, '').replace(/^\.$/, '');
+  const file = `${folder ? `${folder}/` : ''}users/${request.empId}.yaml`;
+  const gitDir = (await git(['rev-parse', '--absolute-git-dir'])).text.trim();
+  const identity = commitIdentity(event, options.env ?? process.env);
+
+  let previous: { commit: string; blob: string; base: string } | undefined;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    const refs = await readRefs(git, [trackedRef, ownRef]);
+    const existing = refs.get(ownRef) ?? (await findApprovalCommit(git, event, refs.get(trackedRef)));
+    if (existing !== undefined) return { status: 'existing', sha: existing, branch: ownBranch };
+    const tip = refs.get(trackedRef);
+    if (tip === undefined) throw new RollcallError('invalid-input', `branch ${branch} does not exist in ${repoDir}: check the tracked branch`);
+
+    const state = await readUsers(git, tip, folder, file);
+    const change = applyRequest(request, state.current, state.context);
+    if (!change.ok) return { status: 'refused', reason: change.reason };
+    const blob = (await git(['hash-object', '-w', '--no-filters', '--stdin'], { input: change.text })).text.trim();
+    const message = approvalMessage(event, request, change.login);
+    const tree = await treeWith(git, gitDir, tip, file, blob);
+
+    // After a lost race, the commit made last time still holds when the file would come out the same:
+    // as it is when the tip did not move (a busy lock), merged into the tip when it did.
+    const reuse = previous !== undefined && previous.blob === blob ? previous : undefined;
+    const merging = reuse !== undefined && reuse.base !== tip;
+    const commit = reuse?.commit ?? (await git(['commit-tree', tree, '-p', tip, '-F', '-'], { input: message, set: identity })).text.trim();
+    const newTip = merging
+      ? (await git(['commit-tree', tree, '-p', tip, '-p', commit, '-F', '-'], { input: `Merge ${ownBranch}: ${message}`, set: identity })).text.trim()
+      : commit;
+
+    await options.beforeUpdate?.(attempt);
+    const moved = await moveRefs(git, [
+      { ref: ownRef, to: commit },
+      { ref: trackedRef, to: newTip, from: tip },
+    ]);
+    if (moved === true) {
+      return {
+        status: 'committed',
+        sha: commit,
+        branch: ownBranch,
+        tip: newTip,
+        merge: merging ? 'merge-commit' : 'fast-forward',
+        ...(change.uid !== undefined ? { uid: change.uid } : {}),
+      };
+    }
+    // Another writer won: the approval's own branch (read again above) or the tracked branch moved.
+    if (reuse === undefined) previous = { commit, blob, base: tip };
+    if (moved === 'busy') await sleep(5 + Math.floor(Math.random() * 20 * attempt));
+  }
+  throw new RollcallError('git', `could not commit approval ${event.platform}/${event.approvalId} to ${branch} of ${repoDir}: the branch kept moving (${MAX_ATTEMPTS} attempts); it is retried with the next delivery`);
+}
+
+type Git = (args: readonly string[], more?: Omit<GitOptions, 'env'> & { okExitCodes?: readonly number[] }) => Promise<GitResult>;
+
+async function readRefs(git: Git, refs: readonly string[]): Promise<Map<string, string>> {
+  const text = (await git(['for-each-ref', '--format=%(objectname) %(refname)', ...refs])).text;
+  const found = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const [sha = '', ref = ''] = line.split(' ');
+    if (refs.includes(ref)) found.set(ref, sha);
+  }
+  return found;
+}
+
+/** The commit reachable from `tip` whose `Approval` trailer names this approval. */
+async function findApprovalCommit(git: Git, event: ApprovalEvent, tip: string | undefined): Promise<string | undefined> {
+  if (tip === undefined) return undefined;
+  const wanted = `${event.platform}/${event.approvalId}`;
+  const grep = ['--fixed-strings', `--grep=Approval: ${wanted}`];
+  // The count first: it prints "0" on the common path, where a silent `git log` would cost 50 ms (see runGit).
+  if ((await git(['rev-list', '--count', ...grep, tip, '--'])).text.trim() === '0') return undefined;
+  const text = (await git(['log', ...grep, '--format=%H%x1f%(trailers:key=Approval,valueonly,separator=%x1f)%x1e', tip, '--'])).text;
+  for (const record of text.split('\x1e')) {
+    const [sha = '', ...values] = record.trim().split('\x1f');
+    if (values.some((value) => value.trim() === wanted)) return sha;
+  }
+  return undefined;
+}
+
+/** The user file at `tip`, and the uids, logins and uid range of the whole users folder there. */
+async function readUsers(git: Git, tip: string, folder: string, file: string): Promise<{ current: string | undefined; context: UserFileContext }> {
+  const prefix = folder ? `${folder}/` : '';
+  const listing = (await git(['ls-tree', '-r', '-z', '--full-tree', tip, '--', `${prefix}fleet.yaml`, `${prefix}users/`])).text;
+  const entries = listing
+    .split('\0')
+    .filter(Boolean)
+    .map((entry) => {
+      const tab = entry.indexOf('\t');
+      const [mode = '', type = '', oid = ''] = entry.slice(0, tab).split(' ');
+      return { mode, type, oid, path: entry.slice(tab + 1) };
+    })
+    .filter((entry) => entry.type === 'blob' && (entry.path === `${prefix}fleet.yaml` || entry.path.endsWith('.yaml')));
+  const contents = entries.length === 0 ? [] : readBatch((await git(['cat-file', '--batch'], { input: entries.map((entry) => entry.oid).join('\n') + '\n' })).stdout);
+  const texts = new Map(entries.map((entry, index) => [entry.path, contents[index] ?? ''] as const));
+
+  const fleetText = texts.get(`${prefix}fleet.yaml`);
+  const range = Policy.shape.uidRange.safeParse(safeParse(fleetText)?.policy?.uidRange);
+  if (fleetText === undefined || !range.success) {
+    throw new RollcallError('invalid-input', `${prefix}fleet.yaml at ${tip} has no valid policy.uidRange: rollcall allocates uids from it; fix fleet.yaml`);
+  }
+  const usedUids = new Set<number>();
+  const logins = new Map<string, string>();
+  for (const [name, text] of texts) {
+    if (name === `${prefix}fleet.yaml`) continue;
+    const record = safeParse(text);
+    if (Number.isInteger(record?.uid)) usedUids.add(record!.uid as number);
+    if (typeof record?.login === 'string') logins.set(record.login, String(record.empId ?? path.basename(name, '.yaml')));
+  }
+  return { current: texts.get(file), context: { uidRange: range.data, usedUids, logins } };
+}
+
+/** A tree: `base`'s with `blob` at `file`, built in a private index (never the repository's own). */
+async function treeWith(git: Git, gitDir: string, base: string, file: string, blob: string): Promise<string> {
+  const index = { GIT_INDEX_FILE: path.join(gitDir, `rollcall-index-${randomUUID()}`) };
+  try {
+    await git(['read-tree', base], { set: index });
+    // --verbose: simple-git waits 50 ms after a git that prints nothing (see runGit).
+    await git(['update-index', '--verbose', '--add', '--cacheinfo', `100644,${blob},${file}`], { set: index });
+    return (await git(['write-tree'], { set: index })).text.trim();
+  } finally {
+    await rm(index.GIT_INDEX_FILE, { force: true });
+  }
+}
+
+/**
+ * Moves refs in one transaction: each `from` is the value expected (absent: the ref must not exist
+ * yet). true when all moved; 'lost' when a ref was not as expected; 'busy' when another git held a
+ * ref's lock.
+ */
+async function moveRefs(git: Git, moves: readonly { ref: string; to: string; from?: string }[]): Promise<true | 'lost' | 'busy'> {
+  const lines = ['start', ...moves.map((move) => (move.from === undefined ? `create ${move.ref} ${move.to}` : `update ${move.ref} ${move.to} ${move.from}`)), 'prepare', 'commit', ''];
+  // Verbs of a transaction print "<verb>: ok", so simple-git does not wait after a silent git.
+  const result = await git(['update-ref', '-m', 'rollcall: approval', '--stdin'], { input: lines.join('\n'), okExitCodes: [0, 128] });
+  if (result.exitCode === 0) return true;
+  if (/is at [0-9a-f]+ but expected|reference already exists|but expected|unable to resolve reference/.test(result.stderr)) return 'lost';
+  if (/File exists|Unable to create .*\.lock/.test(result.stderr)) return 'busy';
+  throw new RollcallError('git', `could not move ${moves.map((move) => move.ref).join(' and ')}: ${result.stderr.trim()}`);
+}
+
+/** `git cat-file --batch` output: `<oid> <type> <size>\n<content>\n` per object, in request order. */
+function readBatch(output: Buffer): string[] {
+  const contents: string[] = [];
+  let offset = 0;
+  while (offset < output.length) {
+    const newline = output.indexOf(0x0a, offset);
+    if (newline < 0) break;
+    const size = Number(output.subarray(offset, newline).toString('utf8').split(' ')[2]);
+    const start = newline + 1;
+    contents.push(Number.isFinite(size) ? output.subarray(start, start + size).toString('utf8') : '');
+    offset = start + (Number.isFinite(size) ? size : 0) + 1;
+  }
+  return contents;
+}
+
+/** A YAML mapping as a plain object, or undefined when the text is not one. */
+function safeParse(text: string | undefined): Record<string, unknown> & { policy?: { uidRange?: unknown } } | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value: unknown = parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function commitIdentity(event: ApprovalEvent, env: NodeJS.ProcessEnv): Record<string, string> {
+  const identity: Record<string, string> = {
+    GIT_AUTHOR_NAME: oneLine(event.requester.name ?? event.requester.id).replace(/[<>]/g, '') || event.requester.id,
+    GIT_AUTHOR_EMAIL: `${event.requester.id.replace(/[^A-Za-z0-9_.+-]/g, '_')}@${event.platform}`,
+    GIT_COMMITTER_NAME: env.GIT_COMMITTER_NAME || ROLLCALL_IDENTITY.name,
+    GIT_COMMITTER_EMAIL: env.GIT_COMMITTER_EMAIL || ROLLCALL_IDENTITY.email,
+  };
+  const finished = Date.parse(event.finishedAt);
+  // The author date is when the approval finished: redeliveries make the same commit.
+  if (Number.isFinite(finished)) identity.GIT_AUTHOR_DATE = `@${Math.floor(finished / 1000)} +0000`;
+  if (env.GIT_COMMITTER_DATE) identity.GIT_COMMITTER_DATE = env.GIT_COMMITTER_DATE;
+  return identity;
+}
+
+/** `Name <platform:id>`, as the Requested-by and Approved-by trailers write a person. */
+function person(platform: string, who: PlatformPerson): string {
+  const name = oneLine(who.name ?? '').replace(/[<>]/g, '');
+  return `${name || oneLine(who.id)} <${platform}:${oneLine(who.id).replace(/[<>]/g, '')}>`;
+}
+
+/** Line breaks and control characters folded to spaces: a value that cannot break the message's layout. */
+function oneLine(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+}
