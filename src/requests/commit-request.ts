@@ -49,6 +49,8 @@ const KIND_TITLES: Record<Request['kind'], string> = { onboard: 'Onboard', offbo
 
 /** One chain of commits per repository in this process: the refs' compare-and-swap covers other processes. */
 const queues = new Map<string, Promise<unknown>>();
+/** The git directory of each repository committed to: where private index files go. */
+const gitDirs = new Map<string, string>();
 
 /**
  * Commits one approved request into the repository at `repoDir`, exactly once per approval id:
@@ -112,7 +114,8 @@ async function commitNow(repoDir: string, desiredPath: string, event: ApprovalEv
   const ownRef = `refs/heads/${ownBranch}`;
   const folder = desiredPath.replace(/^\.?\/+|\/+$/g, '').replace(/^\.$/, '');
   const file = `${folder ? `${folder}/` : ''}users/${request.empId}.yaml`;
-  const gitDir = (await git(['rev-parse', '--absolute-git-dir'])).text.trim();
+  const gitDir = gitDirs.get(repoDir) ?? (await git(['rev-parse', '--absolute-git-dir'])).text.trim();
+  gitDirs.set(repoDir, gitDir);
   const identity = commitIdentity(event, options.env ?? process.env);
 
   let previous: { commit: string; blob: string; base: string } | undefined;
@@ -123,20 +126,21 @@ async function commitNow(repoDir: string, desiredPath: string, event: ApprovalEv
     const tip = refs.get(trackedRef);
     if (tip === undefined) throw new RollcallError('invalid-input', `branch ${branch} does not exist in ${repoDir}: check the tracked branch`);
 
-    const state = await readUsers(git, tip, folder, file);
+    const tree = await listTree(git, tip);
+    const state = await readUsers(git, tree, tip, folder, file);
     const change = applyRequest(request, state.current, state.context);
     if (!change.ok) return { status: 'refused', reason: change.reason };
     const blob = (await git(['hash-object', '-w', '--no-filters', '--stdin'], { input: change.text })).text.trim();
     const message = approvalMessage(event, request, change.login);
-    const tree = await treeWith(git, gitDir, tip, file, blob);
+    const newTree = await treeWith(git, gitDir, tree, file, blob);
 
     // After a lost race, the commit made last time still holds when the file would come out the same:
     // as it is when the tip did not move (a busy lock), merged into the tip when it did.
     const reuse = previous !== undefined && previous.blob === blob ? previous : undefined;
     const merging = reuse !== undefined && reuse.base !== tip;
-    const commit = reuse?.commit ?? (await git(['commit-tree', tree, '-p', tip, '-F', '-'], { input: message, set: identity })).text.trim();
+    const commit = reuse?.commit ?? (await git(['commit-tree', newTree, '-p', tip, '-F', '-'], { input: message, set: identity })).text.trim();
     const newTip = merging
-      ? (await git(['commit-tree', tree, '-p', tip, '-p', commit, '-F', '-'], { input: `Merge ${ownBranch}: ${message}`, set: identity })).text.trim()
+      ? (await git(['commit-tree', newTree, '-p', tip, '-p', commit, '-F', '-'], { input: `Merge ${ownBranch}: ${message}`, set: identity })).text.trim()
       : commit;
 
     await options.beforeUpdate?.(attempt);
@@ -188,31 +192,44 @@ async function findApprovalCommit(git: Git, event: ApprovalEvent, tip: string | 
   return undefined;
 }
 
-/** The user file at `tip`, and the uids, logins and uid range of the whole users folder there. */
-async function readUsers(git: Git, tip: string, folder: string, file: string): Promise<{ current: string | undefined; context: UserFileContext }> {
-  const prefix = folder ? `${folder}/` : '';
-  const listing = (await git(['ls-tree', '-r', '-z', '--full-tree', tip, '--', `${prefix}fleet.yaml`, `${prefix}users/`])).text;
-  const entries = listing
+/** One entry of `git ls-tree -r -z`, and the line it came from (what `update-index --index-info` reads back). */
+interface TreeEntry {
+  type: string;
+  oid: string;
+  path: string;
+  line: string;
+}
+
+/** Every file of the tree of `tip`. */
+async function listTree(git: Git, tip: string): Promise<TreeEntry[]> {
+  const listing = (await git(['ls-tree', '-r', '-z', '--full-tree', tip])).text;
+  return listing
     .split('\0')
     .filter(Boolean)
-    .map((entry) => {
-      const tab = entry.indexOf('\t');
-      const [mode = '', type = '', oid = ''] = entry.slice(0, tab).split(' ');
-      return { mode, type, oid, path: entry.slice(tab + 1) };
-    })
-    .filter((entry) => entry.type === 'blob' && (entry.path === `${prefix}fleet.yaml` || entry.path.endsWith('.yaml')));
+    .map((line) => {
+      const tab = line.indexOf('\t');
+      const [, type = '', oid = ''] = line.slice(0, tab).split(' ');
+      return { type, oid, path: line.slice(tab + 1), line };
+    });
+}
+
+/** The user file in `tree`, and the uids, logins and uid range of the whole users folder there. */
+async function readUsers(git: Git, tree: readonly TreeEntry[], tip: string, folder: string, file: string): Promise<{ current: string | undefined; context: UserFileContext }> {
+  const prefix = folder ? `${folder}/` : '';
+  const fleetPath = `${prefix}fleet.yaml`;
+  const entries = tree.filter((entry) => entry.type === 'blob' && (entry.path === fleetPath || (entry.path.startsWith(`${prefix}users/`) && entry.path.endsWith('.yaml'))));
   const contents = entries.length === 0 ? [] : readBatch((await git(['cat-file', '--batch'], { input: entries.map((entry) => entry.oid).join('\n') + '\n' })).stdout);
   const texts = new Map(entries.map((entry, index) => [entry.path, contents[index] ?? ''] as const));
 
-  const fleetText = texts.get(`${prefix}fleet.yaml`);
+  const fleetText = texts.get(fleetPath);
   const range = Policy.shape.uidRange.safeParse(safeParse(fleetText)?.policy?.uidRange);
   if (fleetText === undefined || !range.success) {
-    throw new RollcallError('invalid-input', `${prefix}fleet.yaml at ${tip} has no valid policy.uidRange: rollcall allocates uids from it; fix fleet.yaml`);
+    throw new RollcallError('invalid-input', `${fleetPath} at ${tip} has no valid policy.uidRange: rollcall allocates uids from it; fix fleet.yaml`);
   }
   const usedUids = new Set<number>();
   const logins = new Map<string, string>();
   for (const [name, text] of texts) {
-    if (name === `${prefix}fleet.yaml`) continue;
+    if (name === fleetPath) continue;
     const record = safeParse(text);
     if (Number.isInteger(record?.uid)) usedUids.add(record!.uid as number);
     if (typeof record?.login === 'string') logins.set(record.login, String(record.empId ?? path.basename(name, '.yaml')));
@@ -220,13 +237,13 @@ async function readUsers(git: Git, tip: string, folder: string, file: string): P
   return { current: texts.get(file), context: { uidRange: range.data, usedUids, logins } };
 }
 
-/** A tree: `base`'s with `blob` at `file`, built in a private index (never the repository's own). */
-async function treeWith(git: Git, gitDir: string, base: string, file: string, blob: string): Promise<string> {
+/** The tree `base` lists, with `blob` at `file`, built in a private index (never the repository's own). */
+async function treeWith(git: Git, gitDir: string, base: readonly TreeEntry[], file: string, blob: string): Promise<string> {
   const index = { GIT_INDEX_FILE: path.join(gitDir, `rollcall-index-${randomUUID()}`) };
+  const lines = [...base.filter((entry) => entry.path !== file).map((entry) => entry.line), `100644 blob ${blob}\t${file}`];
   try {
-    await git(['read-tree', base], { set: index });
     // --verbose: simple-git waits 50 ms after a git that prints nothing (see runGit).
-    await git(['update-index', '--verbose', '--add', '--cacheinfo', `100644,${blob},${file}`], { set: index });
+    await git(['update-index', '--verbose', '-z', '--index-info'], { input: lines.join('\0') + '\0', set: index });
     return (await git(['write-tree'], { set: index })).text.trim();
   } finally {
     await rm(index.GIT_INDEX_FILE, { force: true });
