@@ -181,7 +181,8 @@ async function readRefs(git: Git, refs: readonly string[]): Promise<Map<string, 
 async function findApprovalCommit(git: Git, event: ApprovalEvent, tip: string | undefined): Promise<string | undefined> {
   if (tip === undefined) return undefined;
   const wanted = `${event.platform}/${event.approvalId}`;
-  const grep = ['--fixed-strings', `--grep=Approval: ${wanted}`];
+  // --no-merges: a merge commit repeats the trailers; the approval's own commit is the one to return.
+  const grep = ['--no-merges', '--fixed-strings', `--grep=Approval: ${wanted}`];
   // The count first: it prints "0" on the common path, where a silent `git log` would cost 50 ms (see runGit).
   if ((await git(['rev-list', '--count', ...grep, tip, '--'])).text.trim() === '0') return undefined;
   const text = (await git(['log', ...grep, '--format=%H%x1f%(trailers:key=Approval,valueonly,separator=%x1f)%x1e', tip, '--'])).text;
