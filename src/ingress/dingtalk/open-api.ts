@@ -1,0 +1,229 @@
+import { z } from 'zod';
+import { RollcallError } from '../../config/errors.js';
+
+/**
+ * DingTalk's open API (api.dingtalk.com, the "new" v1.0 API), the two calls rollcall needs:
+ * an app access token and one approval (process) instance. Plain `fetch`, no SDK: the official
+ * `@alicloud/dingtalk` package is 52 MB for these two requests.
+ */
+
+export interface DingtalkOpenApiOptions {
+  appKey: string;
+  appSecret: string;
+  /** Default `https://api.dingtalk.com` (`ROLLCALL_DINGTALK_API`); any server speaking the documented API. */
+  baseUrl?: string;
+  fetch?: typeof globalThis.fetch;
+  /** Epoch ms; drives token expiry. */
+  now?: () => number;
+  /** Waits between tries; tests pass one that does not wait. */
+  sleep?: (ms: number) => Promise<void>;
+  /** In [0, 1): the jitter of the backoff. */
+  random?: () => number;
+  /** Tries per call, the first included. Default 5. */
+  maxAttempts?: number;
+}
+
+/** One form field of an instance, as DingTalk sends it (other fields kept). */
+export const DingtalkFormValue = z.looseObject({
+  name: z.string().nullish(),
+  value: z.string().nullish(),
+  id: z.string().nullish(),
+  componentType: z.string().nullish(),
+});
+export type DingtalkFormValue = z.infer<typeof DingtalkFormValue>;
+
+/** One approver step. `result` is AGREE | REFUSE | REDIRECTED | NONE in DingTalk's replies. */
+export const DingtalkTask = z.looseObject({
+  userId: z.string(),
+  result: z.string().nullish(),
+  status: z.string().nullish(),
+  taskId: z.union([z.string(), z.number()]).nullish(),
+});
+export type DingtalkTask = z.infer<typeof DingtalkTask>;
+
+/**
+ * A process instance, parsed leniently: what rollcall reads is checked, the rest is kept.
+ * Finished and approved is `status === 'COMPLETED' && result === 'agree'`.
+ */
+export const DingtalkProcessInstance = z.looseObject({
+  status: z.string(),
+  result: z.string().nullish(),
+  originatorUserId: z.string(),
+  title: z.string().nullish(),
+  formComponentValues: z.array(DingtalkFormValue).nullish().transform((values) => values ?? []),
+  tasks: z.array(DingtalkTask).nullish().transform((tasks) => tasks ?? []),
+  operationRecords: z.array(z.looseObject({})).nullish().transform((records) => records ?? []),
+});
+export type DingtalkProcessInstance = z.infer<typeof DingtalkProcessInstance>;
+
+const TokenReply = z.looseObject({ accessToken: z.string().min(1), expireIn: z.number().positive() });
+const InstanceReply = z.looseObject({ result: DingtalkProcessInstance });
+const ErrorReply = z.looseObject({ code: z.string().optional(), message: z.string().optional() });
+
+/**
+ * Throttling codes of the v1.0 API (HTTP 403): per app and API (the old API's 90018), and
+ * per API across every app of every organisation (the old API's 90002). DingTalk's
+ * "invocation frequency limit" page says to wait a second and try again.
+ */
+export const DINGTALK_THROTTLE_CODES: ReadonlySet<string> = new Set([
+  'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi',
+  'Forbidden.AccessDenied.QpsLimitForApi',
+]);
+/** The reply (HTTP 401) to a token that expired, was revoked, or was never issued. */
+const INVALID_TOKEN_CODE = 'InvalidAuthentication';
+const PERMISSION_CODE = 'Forbidden.AccessDenied.AccessTokenPermissionDenied';
+
+/** A token is renewed this long before DingTalk says it expires. */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+const BASE_DELAY_MS = 500;
+const MAX_DELAY_MS = 8_000;
+
+interface Reply {
+  status: number;
+  body: unknown;
+}
+
+/** Client of DingTalk's open API for one internal app. Safe to share: calls run concurrently. */
+export class DingtalkOpenApi {
+  readonly #appKey: string;
+  readonly #appSecret: string;
+  readonly #baseUrl: string;
+  readonly #fetch: typeof globalThis.fetch;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #random: () => number;
+  readonly #maxAttempts: number;
+  #token: { value: string; renewAt: number } | undefined;
+  #pending: Promise<string> | undefined;
+
+  constructor(options: DingtalkOpenApiOptions) {
+    if (options.appKey === '' || options.appSecret === '') {
+      throw new RollcallError('invalid-input', 'DingTalk appKey and appSecret must not be empty: set ROLLCALL_DINGTALK_APP_KEY and ROLLCALL_DINGTALK_APP_SECRET');
+    }
+    this.#appKey = options.appKey;
+    this.#appSecret = options.appSecret;
+    this.#baseUrl = (options.baseUrl ?? 'https://api.dingtalk.com').replace(/\/+$/, '');
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#random = options.random ?? Math.random;
+    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+  }
+
+  /**
+   * The app's access token, fetched once and reused until 5 minutes before it expires;
+   * concurrent callers share one request.
+   */
+  accessToken(): Promise<string> {
+    if (this.#token !== undefined && this.#now() < this.#token.renewAt) return Promise.resolve(this.#token.value);
+    this.#pending ??= this.#fetchToken().finally(() => (this.#pending = undefined));
+    return this.#pending;
+  }
+
+  /** One process instance (`GET /v1.0/workflow/processInstances`), confirmed from the source. */
+  async processInstance(id: string): Promise<DingtalkProcessInstance> {
+    const path = `/v1.0/workflow/processInstances?processInstanceId=${encodeURIComponent(id)}`;
+    let refreshed = false;
+    for (;;) {
+      const token = await this.accessToken();
+      const reply = await this.#send('GET', path, { 'x-acs-dingtalk-access-token': token });
+      if (reply.status >= 200 && reply.status < 300) {
+        const parsed = InstanceReply.safeParse(reply.body);
+        if (!parsed.success) {
+          throw new RollcallError('cloud-api', `DingTalk's reply for process instance ${id} has no readable result (${z.prettifyError(parsed.error).split('\n')[0]})`);
+        }
+        return parsed.data.result;
+      }
+      const code = errorOf(reply).code;
+      if ((reply.status === 401 || code === INVALID_TOKEN_CODE) && !refreshed) {
+        // The token was revoked or expired early (a new appSecret, a clock off): fetch one again, once.
+        refreshed = true;
+        this.#token = undefined;
+        continue;
+      }
+      throw this.#failure(reply, `reading DingTalk process instance ${id}`);
+    }
+  }
+
+  async #fetchToken(): Promise<string> {
+    const reply = await this.#send('POST', '/v1.0/oauth2/accessToken', { 'content-type': 'application/json' }, JSON.stringify({ appKey: this.#appKey, appSecret: this.#appSecret }));
+    if (reply.status < 200 || reply.status >= 300) {
+      const { code, message } = errorOf(reply);
+      throw new RollcallError(
+        'cloud-api',
+        `DingTalk refused an access token for appKey ${this.#appKey} (HTTP ${reply.status}${code ? ` ${code}` : ''}${message ? `: ${this.#clean(message)}` : ''}): check ROLLCALL_DINGTALK_APP_KEY and ROLLCALL_DINGTALK_APP_SECRET (the app's Client ID and Client Secret)`,
+      );
+    }
+    const parsed = TokenReply.safeParse(reply.body);
+    if (!parsed.success) throw new RollcallError('cloud-api', `DingTalk's access token reply has no accessToken and expireIn: is ${this.#baseUrl} DingTalk's open API?`);
+    const lifetimeMs = parsed.data.expireIn * 1000;
+    this.#token = { value: parsed.data.accessToken, renewAt: this.#now() + Math.max(lifetimeMs - REFRESH_MARGIN_MS, lifetimeMs / 2) };
+    return parsed.data.accessToken;
+  }
+
+  /** One request, tried again on throttling, 5xx and network failures with exponential backoff and jitter. */
+  async #send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<Reply> {
+    let last: Reply | undefined;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      if (attempt > 1) await this.#sleep(backoff(attempt - 1, this.#random()));
+      let response: Response;
+      try {
+        response = await this.#fetch(this.#baseUrl + path, { method, headers, ...(body !== undefined ? { body } : {}) });
+      } catch (error) {
+        lastError = error;
+        last = undefined;
+        continue;
+      }
+      const text = await response.text();
+      last = { status: response.status, body: parseJson(text) };
+      if (!retryable(last)) return last;
+    }
+    if (last !== undefined) return last;
+    const reason = lastError instanceof Error ? lastError.message : String(lastError);
+    throw new RollcallError('cloud-api', `cannot reach DingTalk's open API at ${this.#baseUrl} after ${this.#maxAttempts} tries (${reason}): check the network and ROLLCALL_DINGTALK_API`, { cause: lastError });
+  }
+
+  #failure(reply: Reply, doing: string): RollcallError {
+    const { code, message } = errorOf(reply);
+    const detail = `HTTP ${reply.status}${code ? ` ${code}` : ''}${message ? `: ${this.#clean(message)}` : ''}`;
+    let fix = 'try again later; if it persists, check the instance id and the app';
+    if (code !== undefined && DINGTALK_THROTTLE_CODES.has(code)) fix = `still throttled after ${this.#maxAttempts} tries: lower the request rate`;
+    else if (reply.status >= 500) fix = `DingTalk kept failing after ${this.#maxAttempts} tries: try again later`;
+    else if (code === PERMISSION_CODE) fix = 'grant the app the permission the message names (reading approval instances) in the DingTalk developer console, then publish the app';
+    else if (reply.status === 401 || code === INVALID_TOKEN_CODE) fix = 'the access token was refused even after a fresh one: check ROLLCALL_DINGTALK_APP_KEY and ROLLCALL_DINGTALK_APP_SECRET';
+    return new RollcallError('cloud-api', `${doing} failed (${detail}): ${fix}`);
+  }
+
+  /** The server's text, without our secret or token should a server echo them. */
+  #clean(text: string): string {
+    let out = text.slice(0, 300);
+    for (const secret of [this.#appSecret, this.#token?.value]) if (secret) out = out.split(secret).join('[redacted]');
+    return out;
+  }
+}
+
+function retryable(reply: Reply): boolean {
+  if (reply.status === 429 || reply.status >= 500) return true;
+  const code = errorOf(reply).code;
+  return code !== undefined && DINGTALK_THROTTLE_CODES.has(code);
+}
+
+function errorOf(reply: Reply): { code?: string; message?: string } {
+  const parsed = ErrorReply.safeParse(reply.body);
+  return parsed.success ? parsed.data : {};
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Equal jitter under an exponential ceiling: retry 1 waits 0.25–0.5 s, then up to 1, 2, 4, 8 s. */
+function backoff(retry: number, random: number): number {
+  const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (retry - 1));
+  return Math.round(ceiling / 2 + (random * ceiling) / 2);
+}
