@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDocument } from 'yaml';
 import { RollcallError } from '../../config/errors.js';
 import { BREAK_GLASS_TRAILER } from '../../reconcile/break-glass.js';
+import { withStateAbsent } from '../../requests/apply-request.js';
 import type { ResultRecord } from '../../source/result-notes.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
@@ -87,16 +88,6 @@ export async function lockCommand(options: LockOptions, io: CliIo): Promise<numb
   if (entries.length === 0) io.stdout.write(`${user.login} has no account on any instance: nothing to lock (${elapsed.toFixed(2)} s)\n`);
   else io.stdout.write(`locked ${user.login} on ${entries.length - failed.length} of ${entries.length} instance(s) in ${elapsed.toFixed(2)} s, from this command to the last instance locked\n`);
   return failed.length > 0 ? EXIT.failed : EXIT.ok;
-}
-
-/**
- * The file's text with `state: absent`: only the state line changes (or one is added), so the diff
- * a reviewer sees is that one line, comments and layout kept.
- */
-export function withStateAbsent(text: string): string {
-  const line = /^state:[ \t]*[^\n#]*?([ \t]*#[^\n]*)?$/m;
-  if (line.test(text)) return text.replace(line, (_match, comment: string | undefined) => `state: absent${comment ?? ''}`);
-  return `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}state: absent\n`;
 }
 
 /** The user's file by empId (its name) or by login (its `login:`), at the tracked branch's tip. */
