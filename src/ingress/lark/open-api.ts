@@ -1,0 +1,279 @@
+import { z } from 'zod';
+import { RollcallError } from '../../config/errors.js';
+
+/**
+ * Lark / Feishu's open API, the calls rollcall needs: a tenant access token, one approval
+ * instance, and the per-approval-code event subscription. Plain `fetch`: the node SDK is 29 MB.
+ */
+
+export interface LarkOpenApiOptions {
+  appId: string;
+  appSecret: string;
+  /** Default `https://open.feishu.cn` (`ROLLCALL_LARK_DOMAIN`; `https://open.larksuite.com` for Lark). */
+  domain?: string;
+  fetch?: typeof globalThis.fetch;
+  /** Epoch ms; drives token expiry. */
+  now?: () => number;
+  /** Waits between tries; tests pass one that does not wait. */
+  sleep?: (ms: number) => Promise<void>;
+  /** In [0, 1): the jitter of the backoff. */
+  random?: () => number;
+  /** Tries per call, the first included. Default 5. */
+  maxAttempts?: number;
+}
+
+/** One field of an instance's form (Lark sends the list as a JSON string). */
+export const LarkFormField = z.looseObject({
+  id: z.string(),
+  custom_id: z.string().nullish(),
+  name: z.string().nullish(),
+  type: z.string().nullish(),
+  value: z.unknown(),
+});
+export type LarkFormField = z.infer<typeof LarkFormField>;
+
+/** One approver task; `status` PENDING | APPROVED | REJECTED | TRANSFERRED | DONE. */
+export const LarkTask = z.looseObject({
+  id: z.string().nullish(),
+  user_id: z.string().nullish(),
+  open_id: z.string().nullish(),
+  status: z.string().nullish(),
+  node_name: z.string().nullish(),
+});
+export type LarkTask = z.infer<typeof LarkTask>;
+
+/** One timeline entry; `type` START | PASS | REJECT | TRANSFER | … */
+export const LarkTimelineEntry = z.looseObject({
+  type: z.string(),
+  user_id: z.string().nullish(),
+  open_id: z.string().nullish(),
+  create_time: z.string().nullish(),
+});
+export type LarkTimelineEntry = z.infer<typeof LarkTimelineEntry>;
+
+const InstanceData = z.looseObject({
+  status: z.string(),
+  form: z.string(),
+  user_id: z.string().nullish(),
+  open_id: z.string().nullish(),
+  approval_code: z.string().nullish(),
+  timeline: z.array(LarkTimelineEntry).nullish().transform((entries) => entries ?? []),
+  task_list: z.array(LarkTask).nullish().transform((tasks) => tasks ?? []),
+});
+
+/**
+ * An approval instance with its form parsed (Lark's other fields kept as they came). Approved is
+ * `status === 'APPROVED'`.
+ */
+export interface LarkApprovalInstance {
+  [field: string]: unknown;
+  status: string;
+  form: LarkFormField[];
+  user_id?: string | null | undefined;
+  open_id?: string | null | undefined;
+  approval_code?: string | null | undefined;
+  timeline: LarkTimelineEntry[];
+  task_list: LarkTask[];
+}
+
+const Envelope = z.looseObject({ code: z.number(), msg: z.string().optional(), data: z.unknown().optional() });
+const TokenReply = z.looseObject({ code: z.literal(0), tenant_access_token: z.string().min(1), expire: z.number().positive() });
+
+/** "request trigger frequency limit" (HTTP 429, with `x-ogw-ratelimit-reset` in seconds). */
+export const LARK_FREQUENCY_LIMIT_CODES: ReadonlySet<number> = new Set([99991400]);
+/**
+ * Tenant-token replies that a fresh token cures: 99991661 missing, 99991663 invalid (expired or
+ * revoked), 99991668 invalid (another token type), 99991677 expired.
+ */
+export const LARK_INVALID_TOKEN_CODES: ReadonlySet<number> = new Set([99991661, 99991663, 99991668, 99991677]);
+/** "subscription existed": the approval code is subscribed already, which is what we want. */
+export const LARK_SUBSCRIPTION_EXISTS = 1390007;
+const APP_SECRET_INVALID = 10014;
+const INVALID_PARAM = 10003;
+const SCOPE_MISSING = 99991672;
+
+const REFRESH_MARGIN_MS = 5 * 60_000;
+const BASE_DELAY_MS = 500;
+const MAX_DELAY_MS = 8_000;
+
+interface Reply {
+  status: number;
+  body: unknown;
+  /** Seconds Lark says to wait, from `x-ogw-ratelimit-reset`. */
+  resetSeconds?: number;
+}
+
+/** Client of Lark's open API for one self-built app. Safe to share: calls run concurrently. */
+export class LarkOpenApi {
+  readonly #appId: string;
+  readonly #appSecret: string;
+  readonly #domain: string;
+  readonly #fetch: typeof globalThis.fetch;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #random: () => number;
+  readonly #maxAttempts: number;
+  #token: { value: string; renewAt: number } | undefined;
+  #pending: Promise<string> | undefined;
+
+  constructor(options: LarkOpenApiOptions) {
+    if (options.appId === '' || options.appSecret === '') {
+      throw new RollcallError('invalid-input', 'Lark appId and appSecret must not be empty: set ROLLCALL_LARK_APP_ID and ROLLCALL_LARK_APP_SECRET');
+    }
+    this.#appId = options.appId;
+    this.#appSecret = options.appSecret;
+    this.#domain = (options.domain ?? 'https://open.feishu.cn').replace(/\/+$/, '');
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#random = options.random ?? Math.random;
+    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+  }
+
+  /** The tenant access token, reused until 5 minutes before it expires; concurrent callers share one request. */
+  tenantToken(): Promise<string> {
+    if (this.#token !== undefined && this.#now() < this.#token.renewAt) return Promise.resolve(this.#token.value);
+    this.#pending ??= this.#fetchToken().finally(() => (this.#pending = undefined));
+    return this.#pending;
+  }
+
+  /** One approval instance (`GET /open-apis/approval/v4/instances/:instance_id`), its form parsed. */
+  async approvalInstance(instanceCode: string): Promise<LarkApprovalInstance> {
+    const body = await this.#authorized('GET', `/open-apis/approval/v4/instances/${encodeURIComponent(instanceCode)}`, `reading Lark approval instance ${instanceCode}`);
+    const parsed = InstanceData.safeParse(body.data);
+    if (!parsed.success) {
+      throw new RollcallError('cloud-api', `Lark's reply for approval instance ${instanceCode} has no readable data (${z.prettifyError(parsed.error).split('\n')[0]})`);
+    }
+    return { ...parsed.data, form: parseForm(parsed.data.form, instanceCode) };
+  }
+
+  /**
+   * Subscribes the app to the events of one approval definition
+   * (`POST /open-apis/approval/v4/approvals/:approval_code/subscribe`). Idempotent: Lark's
+   * "subscription existed" counts as done.
+   */
+  async subscribe(approvalCode: string): Promise<void> {
+    await this.#authorized('POST', `/open-apis/approval/v4/approvals/${encodeURIComponent(approvalCode)}/subscribe`, `subscribing to Lark approval ${approvalCode}`, [LARK_SUBSCRIPTION_EXISTS]);
+  }
+
+  /** A call with the tenant token, fetched again once when Lark says it is no longer valid. */
+  async #authorized(method: 'GET' | 'POST', path: string, doing: string, alsoSuccess: readonly number[] = []): Promise<z.infer<typeof Envelope>> {
+    let refreshed = false;
+    for (;;) {
+      const token = await this.tenantToken();
+      const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+      if (method === 'POST') headers['content-type'] = 'application/json; charset=utf-8';
+      const reply = await this.#send(method, path, headers, method === 'POST' ? '{}' : undefined);
+      const envelope = Envelope.safeParse(reply.body);
+      const code = envelope.success ? envelope.data.code : undefined;
+      if (envelope.success && (code === 0 || alsoSuccess.includes(code!))) return envelope.data;
+      if (code !== undefined && LARK_INVALID_TOKEN_CODES.has(code) && !refreshed) {
+        refreshed = true;
+        this.#token = undefined;
+        continue;
+      }
+      throw this.#failure(reply, doing);
+    }
+  }
+
+  async #fetchToken(): Promise<string> {
+    const reply = await this.#send(
+      'POST',
+      '/open-apis/auth/v3/tenant_access_token/internal',
+      { 'content-type': 'application/json; charset=utf-8' },
+      JSON.stringify({ app_id: this.#appId, app_secret: this.#appSecret }),
+    );
+    const parsed = TokenReply.safeParse(reply.body);
+    if (parsed.success) {
+      const lifetimeMs = parsed.data.expire * 1000;
+      this.#token = { value: parsed.data.tenant_access_token, renewAt: this.#now() + Math.max(lifetimeMs - REFRESH_MARGIN_MS, lifetimeMs / 2) };
+      return parsed.data.tenant_access_token;
+    }
+    const { code, msg } = envelopeOf(reply);
+    const detail = `HTTP ${reply.status}${code !== undefined ? ` code ${code}` : ''}${msg ? `: ${this.#clean(msg)}` : ''}`;
+    const fix =
+      code === APP_SECRET_INVALID
+        ? 'the app secret is wrong: set ROLLCALL_LARK_APP_SECRET to the App Secret of that app'
+        : code === INVALID_PARAM
+          ? 'check ROLLCALL_LARK_APP_ID (cli_…) and ROLLCALL_LARK_APP_SECRET'
+          : code === undefined && reply.status < 300
+            ? `is ${this.#domain} Lark's open API? Check ROLLCALL_LARK_DOMAIN`
+            : 'check ROLLCALL_LARK_APP_ID and ROLLCALL_LARK_APP_SECRET';
+    throw new RollcallError('cloud-api', `Lark refused a tenant access token for app ${this.#appId} (${detail}): ${fix}`);
+  }
+
+  /** One request, tried again on frequency limits, 5xx and network failures with backoff and jitter. */
+  async #send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<Reply> {
+    let last: Reply | undefined;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      if (attempt > 1) await this.#sleep(delay(attempt - 1, this.#random(), last?.resetSeconds));
+      let response: Response;
+      try {
+        response = await this.#fetch(this.#domain + path, { method, headers, ...(body !== undefined ? { body } : {}) });
+      } catch (error) {
+        lastError = error;
+        last = undefined;
+        continue;
+      }
+      const text = await response.text();
+      const reset = Number(response.headers.get('x-ogw-ratelimit-reset'));
+      last = { status: response.status, body: parseJson(text), ...(Number.isFinite(reset) && reset > 0 ? { resetSeconds: reset } : {}) };
+      if (!retryable(last)) return last;
+    }
+    if (last !== undefined) return last;
+    const reason = lastError instanceof Error ? lastError.message : String(lastError);
+    throw new RollcallError('cloud-api', `cannot reach Lark's open API at ${this.#domain} after ${this.#maxAttempts} tries (${reason}): check the network and ROLLCALL_LARK_DOMAIN`, { cause: lastError });
+  }
+
+  #failure(reply: Reply, doing: string): RollcallError {
+    const { code, msg } = envelopeOf(reply);
+    const detail = `HTTP ${reply.status}${code !== undefined ? ` code ${code}` : ''}${msg ? `: ${this.#clean(msg)}` : ''}`;
+    let fix = 'check the code and the app, then try again';
+    if (code !== undefined && LARK_FREQUENCY_LIMIT_CODES.has(code)) fix = `still rate limited after ${this.#maxAttempts} tries: lower the request rate`;
+    else if (reply.status >= 500) fix = `Lark kept failing after ${this.#maxAttempts} tries: try again later`;
+    else if (code === SCOPE_MISSING) fix = 'grant the app the approval scopes (approval:approval) in the developer console and publish a new version';
+    else if (code !== undefined && LARK_INVALID_TOKEN_CODES.has(code)) fix = 'the tenant token was refused even after a fresh one: check ROLLCALL_LARK_APP_ID and ROLLCALL_LARK_APP_SECRET';
+    else if (code === undefined) fix = `the reply is not Lark's {code, msg, data}: check ROLLCALL_LARK_DOMAIN`;
+    return new RollcallError('cloud-api', `${doing} failed (${detail}): ${fix}`);
+  }
+
+  #clean(text: string): string {
+    let out = text.slice(0, 300);
+    for (const secret of [this.#appSecret, this.#token?.value]) if (secret) out = out.split(secret).join('[redacted]');
+    return out;
+  }
+}
+
+/** Lark's `form` is a JSON string of the field list; a field that does not parse is Lark's fault, reported as such. */
+function parseForm(form: string, instanceCode: string): LarkFormField[] {
+  const parsed = z.array(LarkFormField).safeParse(parseJson(form));
+  if (!parsed.success) throw new RollcallError('cloud-api', `the form of Lark approval instance ${instanceCode} is not a JSON list of {id, name, type, value}`);
+  return parsed.data;
+}
+
+function retryable(reply: Reply): boolean {
+  if (reply.status === 429 || reply.status >= 500) return true;
+  const code = envelopeOf(reply).code;
+  return code !== undefined && LARK_FREQUENCY_LIMIT_CODES.has(code);
+}
+
+function envelopeOf(reply: Reply): { code?: number; msg?: string } {
+  const parsed = Envelope.safeParse(reply.body);
+  return parsed.success ? { code: parsed.data.code, ...(parsed.data.msg !== undefined ? { msg: parsed.data.msg } : {}) } : {};
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lark's own reset hint when it gives one (capped), else equal jitter under an exponential ceiling. */
+function delay(retry: number, random: number, resetSeconds: number | undefined): number {
+  if (resetSeconds !== undefined) return Math.min(resetSeconds * 1000, MAX_DELAY_MS) + Math.round(random * 100);
+  const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (retry - 1));
+  return Math.round(ceiling / 2 + (random * ceiling) / 2);
+}
