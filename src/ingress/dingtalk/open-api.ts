@@ -138,7 +138,8 @@ export class DingtalkOpenApi {
       if ((reply.status === 401 || code === INVALID_TOKEN_CODE) && !refreshed) {
         // The token was revoked or expired early (a new appSecret, a clock off): fetch one again, once.
         refreshed = true;
-        this.#token = undefined;
+        // Only the token that was refused: a concurrent caller may have replaced it already.
+        if (this.#token?.value === token) this.#token = undefined;
         continue;
       }
       throw this.#failure(reply, `reading DingTalk process instance ${id}`);

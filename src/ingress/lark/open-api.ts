@@ -169,7 +169,8 @@ export class LarkOpenApi {
       if (envelope.success && (code === 0 || alsoSuccess.includes(code!))) return envelope.data;
       if (code !== undefined && LARK_INVALID_TOKEN_CODES.has(code) && !refreshed) {
         refreshed = true;
-        this.#token = undefined;
+        // Only the token that was refused: a concurrent caller may have replaced it already.
+        if (this.#token?.value === token) this.#token = undefined;
         continue;
       }
       throw this.#failure(reply, doing);

@@ -130,6 +130,42 @@ describe('DingtalkOpenApi request shapes', () => {
   });
 });
 
+describe('DingtalkOpenApi failures', () => {
+  it('retries a network failure, then says which URL it could not reach', async () => {
+    let tries = 0;
+    const fetch = (async () => {
+      tries++;
+      throw new TypeError('fetch failed');
+    }) as typeof globalThis.fetch;
+    const api = new DingtalkOpenApi({ appKey: APP_KEY, appSecret: APP_SECRET, baseUrl: 'http://127.0.0.1:9', fetch, sleep: noWait, maxAttempts: 3 });
+    await expect(api.accessToken()).rejects.toThrow(/cannot reach DingTalk's open API at http:\/\/127\.0\.0\.1:9 after 3 tries \(fetch failed\).*ROLLCALL_DINGTALK_API/);
+    expect(tries).toBe(3);
+  });
+
+  it('refreshes the token once for concurrent callers refused together', async () => {
+    const chat = await emulator();
+    const id = chat.dingtalk.createInstance({ processCode: 'P', originatorUserId: 'u-1', form: {}, approvers: [] });
+    const api = new DingtalkOpenApi({ appKey: APP_KEY, appSecret: APP_SECRET, baseUrl: chat.url, sleep: noWait });
+    await api.accessToken();
+    chat.expireTokens();
+    const reads = await Promise.all(Array.from({ length: 5 }, () => api.processInstance(id)));
+    expect(reads.map((read) => read.status)).toEqual(Array(5).fill('RUNNING'));
+    expect(chat.calls.get(CHAT_API_PATHS.dingtalkToken)).toBe(2);
+  });
+
+  it('does not refresh twice: a token refused again is an error that names the credentials', async () => {
+    const { fetch, seen } = stubFetch([
+      { status: 200, body: { accessToken: 'tok-1', expireIn: 7200 } },
+      { status: 401, body: { code: 'InvalidAuthentication', message: '不合法的access_token' } },
+      { status: 200, body: { accessToken: 'tok-2', expireIn: 7200 } },
+      { status: 401, body: { code: 'InvalidAuthentication', message: '不合法的access_token' } },
+    ]);
+    const api = new DingtalkOpenApi({ appKey: APP_KEY, appSecret: APP_SECRET, fetch, sleep: noWait });
+    await expect(api.processInstance('p1')).rejects.toThrow(/InvalidAuthentication.*ROLLCALL_DINGTALK_APP_SECRET/);
+    expect(seen.map((request) => request.headers['x-acs-dingtalk-access-token'])).toEqual([undefined, 'tok-1', undefined, 'tok-2']);
+  });
+});
+
 describe('DingtalkOpenApi against the emulator', () => {
   it('reads a completed instance with one token call for many reads', async () => {
     const chat = await emulator();

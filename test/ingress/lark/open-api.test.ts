@@ -137,6 +137,16 @@ describe('LarkOpenApi against the emulator', () => {
     expect(chat.calls.get(CHAT_API_PATHS.larkToken)).toBe(2);
   });
 
+  it('refreshes the token once for concurrent callers refused together', async () => {
+    const chat = await emulator();
+    const code = chat.lark.createInstance({ approvalCode: 'A', userId: 'u-1', form: {}, approvers: [] });
+    const api = new LarkOpenApi({ appId: APP_ID, appSecret: APP_SECRET, domain: chat.url, sleep: noWait });
+    await api.tenantToken();
+    chat.expireTokens();
+    await Promise.all(Array.from({ length: 5 }, () => api.approvalInstance(code)));
+    expect(chat.calls.get(CHAT_API_PATHS.larkToken)).toBe(2);
+  });
+
   it('retries frequency-limited replies, then succeeds', async () => {
     const chat = await emulator();
     const code = chat.lark.createInstance({ approvalCode: 'A', userId: 'u-1', form: {}, approvers: [] });
