@@ -148,6 +148,7 @@ export class DingtalkOpenApi {
 
   async #fetchToken(): Promise<string> {
     const reply = await this.#send('POST', '/v1.0/oauth2/accessToken', { 'content-type': 'application/json' }, JSON.stringify({ appKey: this.#appKey, appSecret: this.#appSecret }));
+    if (retryable(reply)) throw this.#failure(reply, 'getting a DingTalk access token');
     if (reply.status < 200 || reply.status >= 300) {
       const { code, message } = errorOf(reply);
       throw new RollcallError(

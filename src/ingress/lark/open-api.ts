@@ -190,6 +190,7 @@ export class LarkOpenApi {
       this.#token = { value: parsed.data.tenant_access_token, renewAt: this.#now() + Math.max(lifetimeMs - REFRESH_MARGIN_MS, lifetimeMs / 2) };
       return parsed.data.tenant_access_token;
     }
+    if (retryable(reply)) throw this.#failure(reply, 'getting a Lark tenant access token');
     const { code, msg } = envelopeOf(reply);
     const detail = `HTTP ${reply.status}${code !== undefined ? ` code ${code}` : ''}${msg ? `: ${this.#clean(msg)}` : ''}`;
     const fix =

@@ -221,6 +221,13 @@ describe('DingtalkOpenApi against the emulator', () => {
     expect(chat.calls.get(CHAT_API_PATHS.dingtalkToken)).toBe(1);
   });
 
+  it('a token call still throttled after every try says so, not "wrong secret"', async () => {
+    const chat = await emulator();
+    chat.setRateLimit(CHAT_API_PATHS.dingtalkToken, 10);
+    const api = new DingtalkOpenApi({ appKey: APP_KEY, appSecret: APP_SECRET, baseUrl: chat.url, sleep: noWait, maxAttempts: 2 });
+    await expect(api.accessToken()).rejects.toThrow(/getting a DingTalk access token failed \(HTTP 403 Forbidden\.AccessDenied\.QpsLimitForAppkeyAndApi.*lower the request rate/);
+  });
+
   it('reports an unknown instance as a cloud-api error', async () => {
     const chat = await emulator();
     const api = new DingtalkOpenApi({ appKey: APP_KEY, appSecret: APP_SECRET, baseUrl: chat.url, sleep: noWait });

@@ -177,6 +177,13 @@ describe('LarkOpenApi against the emulator', () => {
     expect(error.message).not.toContain('not-the-secret-77');
   });
 
+  it('a token call still rate limited after every try says so, not "wrong secret"', async () => {
+    const chat = await emulator();
+    chat.setRateLimit(CHAT_API_PATHS.larkToken, 10);
+    const api = new LarkOpenApi({ appId: APP_ID, appSecret: APP_SECRET, domain: chat.url, sleep: noWait, maxAttempts: 2 });
+    await expect(api.tenantToken()).rejects.toThrow(/getting a Lark tenant access token failed \(HTTP 429 code 99991400.*lower the request rate/);
+  });
+
   it('a wrong app id says to check it', async () => {
     const chat = await emulator();
     const api = new LarkOpenApi({ appId: 'cli_ffffffffffffffff', appSecret: APP_SECRET, domain: chat.url });
