@@ -278,6 +278,9 @@ export class Reconciler {
       if (loaded.ok) this.good = loaded.good;
       // It failed somewhere before the restart: try it again.
       if (inForce !== lastApplied) this.retryDue = true;
+      // Applied before the restart: the status says so from the store and the notes (the saved
+      // status may be older), until a new revision or a drift check says otherwise.
+      else this.options.status.applied(inForce, `applied ${inForce.slice(0, 12)} before this start`);
     }
   }
 

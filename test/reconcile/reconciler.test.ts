@@ -601,6 +601,21 @@ describe('Reconciler: a repository that cannot be read', () => {
   });
 });
 
+describe('Reconciler: a restart with nothing new', () => {
+  it('is Ready at the revision applied before it, without waiting for a drift check', async () => {
+    const before = reconcilerWith(new FakeExecutor());
+    const first = repo.commit('Initial desired state');
+    await startIdle(before.reconciler);
+    await before.reconciler.stop();
+
+    const executor = new FakeExecutor();
+    const after = reconcilerWith(executor);
+    await startIdle(after.reconciler);
+    expect(after.status.get()).toMatchObject({ state: 'Ready', lastAppliedRevision: first.sha });
+    expect(executor.applies).toEqual([]);
+  });
+});
+
 describe('Reconciler: drift checks', () => {
   it('go on after a restart that finds no new commit', async () => {
     const before = reconcilerWith(new FakeExecutor());
