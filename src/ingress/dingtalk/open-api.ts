@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RollcallError } from '../../config/errors.js';
+import { redact, sendWithRetries, TokenCache, type OpenApiReply, type RetryPolicy } from '../open-api-client.js';
 
 /**
  * DingTalk's open API (api.dingtalk.com, the "new" v1.0 API), the two calls rollcall needs:
@@ -74,27 +75,15 @@ const INVALID_TOKEN_CODE = 'InvalidAuthentication';
 const PERMISSION_CODE = 'Forbidden.AccessDenied.AccessTokenPermissionDenied';
 
 /** A token is renewed this long before DingTalk says it expires. */
-const REFRESH_MARGIN_MS = 5 * 60_000;
-const BASE_DELAY_MS = 500;
-const MAX_DELAY_MS = 8_000;
 
-interface Reply {
-  status: number;
-  body: unknown;
-}
 
 /** Client of DingTalk's open API for one internal app. Safe to share: calls run concurrently. */
 export class DingtalkOpenApi {
   readonly #appKey: string;
   readonly #appSecret: string;
   readonly #baseUrl: string;
-  readonly #fetch: typeof globalThis.fetch;
-  readonly #now: () => number;
-  readonly #sleep: (ms: number) => Promise<void>;
-  readonly #random: () => number;
-  readonly #maxAttempts: number;
-  #token: { value: string; renewAt: number } | undefined;
-  #pending: Promise<string> | undefined;
+  readonly #retry: RetryPolicy;
+  readonly #token: TokenCache;
 
   constructor(options: DingtalkOpenApiOptions) {
     if (options.appKey === '' || options.appSecret === '') {
@@ -103,11 +92,16 @@ export class DingtalkOpenApi {
     this.#appKey = options.appKey;
     this.#appSecret = options.appSecret;
     this.#baseUrl = (options.baseUrl ?? 'https://api.dingtalk.com').replace(/\/+$/, '');
-    this.#fetch = options.fetch ?? globalThis.fetch;
-    this.#now = options.now ?? Date.now;
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.#random = options.random ?? Math.random;
-    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+    this.#retry = {
+      fetch: options.fetch ?? globalThis.fetch,
+      maxAttempts: Math.max(1, options.maxAttempts ?? 5),
+      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      random: options.random ?? Math.random,
+      retryable,
+      unreachable: (reason, cause) =>
+        new RollcallError('cloud-api', `cannot reach DingTalk's open API at ${this.#baseUrl} after ${this.#retry.maxAttempts} tries (${reason}): check the network and ROLLCALL_DINGTALK_API`, { cause }),
+    };
+    this.#token = new TokenCache(() => this.#fetchToken(), options.now ?? Date.now);
   }
 
   /**
@@ -115,9 +109,7 @@ export class DingtalkOpenApi {
    * concurrent callers share one request.
    */
   accessToken(): Promise<string> {
-    if (this.#token !== undefined && this.#now() < this.#token.renewAt) return Promise.resolve(this.#token.value);
-    this.#pending ??= this.#fetchToken().finally(() => (this.#pending = undefined));
-    return this.#pending;
+    return this.#token.get();
   }
 
   /** One process instance (`GET /v1.0/workflow/processInstances`), confirmed from the source. */
@@ -138,15 +130,14 @@ export class DingtalkOpenApi {
       if ((reply.status === 401 || code === INVALID_TOKEN_CODE) && !refreshed) {
         // The token was revoked or expired early (a new appSecret, a clock off): fetch one again, once.
         refreshed = true;
-        // Only the token that was refused: a concurrent caller may have replaced it already.
-        if (this.#token?.value === token) this.#token = undefined;
+        this.#token.refused(token);
         continue;
       }
       throw this.#failure(reply, `reading DingTalk process instance ${id}`);
     }
   }
 
-  async #fetchToken(): Promise<string> {
+  async #fetchToken(): Promise<{ value: string; lifetimeSeconds: number }> {
     const reply = await this.#send('POST', '/v1.0/oauth2/accessToken', { 'content-type': 'application/json' }, JSON.stringify({ appKey: this.#appKey, appSecret: this.#appSecret }));
     if (retryable(reply)) throw this.#failure(reply, 'getting a DingTalk access token');
     if (reply.status < 200 || reply.status >= 300) {
@@ -158,40 +149,19 @@ export class DingtalkOpenApi {
     }
     const parsed = TokenReply.safeParse(reply.body);
     if (!parsed.success) throw new RollcallError('cloud-api', `DingTalk's access token reply has no accessToken and expireIn: is ${this.#baseUrl} DingTalk's open API?`);
-    const lifetimeMs = parsed.data.expireIn * 1000;
-    this.#token = { value: parsed.data.accessToken, renewAt: this.#now() + Math.max(lifetimeMs - REFRESH_MARGIN_MS, lifetimeMs / 2) };
-    return parsed.data.accessToken;
+    return { value: parsed.data.accessToken, lifetimeSeconds: parsed.data.expireIn };
   }
 
-  /** One request, tried again on throttling, 5xx and network failures with exponential backoff and jitter. */
-  async #send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<Reply> {
-    let last: Reply | undefined;
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      if (attempt > 1) await this.#sleep(backoff(attempt - 1, this.#random()));
-      let response: Response;
-      try {
-        response = await this.#fetch(this.#baseUrl + path, { method, headers, ...(body !== undefined ? { body } : {}) });
-      } catch (error) {
-        lastError = error;
-        last = undefined;
-        continue;
-      }
-      const text = await response.text();
-      last = { status: response.status, body: parseJson(text) };
-      if (!retryable(last)) return last;
-    }
-    if (last !== undefined) return last;
-    const reason = lastError instanceof Error ? lastError.message : String(lastError);
-    throw new RollcallError('cloud-api', `cannot reach DingTalk's open API at ${this.#baseUrl} after ${this.#maxAttempts} tries (${reason}): check the network and ROLLCALL_DINGTALK_API`, { cause: lastError });
+  #send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<OpenApiReply> {
+    return sendWithRetries(this.#baseUrl + path, { method, headers, ...(body !== undefined ? { body } : {}) }, this.#retry);
   }
 
-  #failure(reply: Reply, doing: string): RollcallError {
+  #failure(reply: OpenApiReply, doing: string): RollcallError {
     const { code, message } = errorOf(reply);
     const detail = `HTTP ${reply.status}${code ? ` ${code}` : ''}${message ? `: ${this.#clean(message)}` : ''}`;
     let fix = 'try again later; if it persists, check the instance id and the app';
-    if (code !== undefined && DINGTALK_THROTTLE_CODES.has(code)) fix = `still throttled after ${this.#maxAttempts} tries: lower the request rate`;
-    else if (reply.status >= 500) fix = `DingTalk kept failing after ${this.#maxAttempts} tries: try again later`;
+    if (code !== undefined && DINGTALK_THROTTLE_CODES.has(code)) fix = `still throttled after ${this.#retry.maxAttempts} tries: lower the request rate`;
+    else if (reply.status >= 500) fix = `DingTalk kept failing after ${this.#retry.maxAttempts} tries: try again later`;
     else if (code === PERMISSION_CODE) fix = 'grant the app the permission the message names (reading approval instances) in the DingTalk developer console, then publish the app';
     else if (reply.status === 401 || code === INVALID_TOKEN_CODE) fix = 'the access token was refused even after a fresh one: check ROLLCALL_DINGTALK_APP_KEY and ROLLCALL_DINGTALK_APP_SECRET';
     return new RollcallError('cloud-api', `${doing} failed (${detail}): ${fix}`);
@@ -199,33 +169,17 @@ export class DingtalkOpenApi {
 
   /** The server's text, without our secret or token should a server echo them. */
   #clean(text: string): string {
-    let out = text.slice(0, 300);
-    for (const secret of [this.#appSecret, this.#token?.value]) if (secret) out = out.split(secret).join('[redacted]');
-    return out;
+    return redact(text, [this.#appSecret, this.#token.current]);
   }
 }
 
-function retryable(reply: Reply): boolean {
+function retryable(reply: OpenApiReply): boolean {
   if (reply.status === 429 || reply.status >= 500) return true;
   const code = errorOf(reply).code;
   return code !== undefined && DINGTALK_THROTTLE_CODES.has(code);
 }
 
-function errorOf(reply: Reply): { code?: string; message?: string } {
+function errorOf(reply: OpenApiReply): { code?: string; message?: string } {
   const parsed = ErrorReply.safeParse(reply.body);
   return parsed.success ? parsed.data : {};
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Equal jitter under an exponential ceiling: retry 1 waits 0.25–0.5 s, then up to 1, 2, 4, 8 s. */
-function backoff(retry: number, random: number): number {
-  const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (retry - 1));
-  return Math.round(ceiling / 2 + (random * ceiling) / 2);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RollcallError } from '../../config/errors.js';
+import { backoffMs, MAX_DELAY_MS, parseJson, redact, sendWithRetries, TokenCache, type OpenApiReply, type RetryPolicy } from '../open-api-client.js';
 
 /**
  * Lark / Feishu's open API, the calls rollcall needs: a tenant access token, one approval
@@ -92,29 +93,14 @@ const APP_SECRET_INVALID = 10014;
 const INVALID_PARAM = 10003;
 const SCOPE_MISSING = 99991672;
 
-const REFRESH_MARGIN_MS = 5 * 60_000;
-const BASE_DELAY_MS = 500;
-const MAX_DELAY_MS = 8_000;
-
-interface Reply {
-  status: number;
-  body: unknown;
-  /** Seconds Lark says to wait, from `x-ogw-ratelimit-reset`. */
-  resetSeconds?: number;
-}
 
 /** Client of Lark's open API for one self-built app. Safe to share: calls run concurrently. */
 export class LarkOpenApi {
   readonly #appId: string;
   readonly #appSecret: string;
   readonly #domain: string;
-  readonly #fetch: typeof globalThis.fetch;
-  readonly #now: () => number;
-  readonly #sleep: (ms: number) => Promise<void>;
-  readonly #random: () => number;
-  readonly #maxAttempts: number;
-  #token: { value: string; renewAt: number } | undefined;
-  #pending: Promise<string> | undefined;
+  readonly #retry: RetryPolicy;
+  readonly #token: TokenCache;
 
   constructor(options: LarkOpenApiOptions) {
     if (options.appId === '' || options.appSecret === '') {
@@ -123,18 +109,22 @@ export class LarkOpenApi {
     this.#appId = options.appId;
     this.#appSecret = options.appSecret;
     this.#domain = (options.domain ?? 'https://open.feishu.cn').replace(/\/+$/, '');
-    this.#fetch = options.fetch ?? globalThis.fetch;
-    this.#now = options.now ?? Date.now;
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.#random = options.random ?? Math.random;
-    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 5);
+    this.#retry = {
+      fetch: options.fetch ?? globalThis.fetch,
+      maxAttempts: Math.max(1, options.maxAttempts ?? 5),
+      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      random: options.random ?? Math.random,
+      retryable,
+      delayMs: delay,
+      unreachable: (reason, cause) =>
+        new RollcallError('cloud-api', `cannot reach Lark's open API at ${this.#domain} after ${this.#retry.maxAttempts} tries (${reason}): check the network and ROLLCALL_LARK_DOMAIN`, { cause }),
+    };
+    this.#token = new TokenCache(() => this.#fetchToken(), options.now ?? Date.now);
   }
 
   /** The tenant access token, reused until 5 minutes before it expires; concurrent callers share one request. */
   tenantToken(): Promise<string> {
-    if (this.#token !== undefined && this.#now() < this.#token.renewAt) return Promise.resolve(this.#token.value);
-    this.#pending ??= this.#fetchToken().finally(() => (this.#pending = undefined));
-    return this.#pending;
+    return this.#token.get();
   }
 
   /** One approval instance (`GET /open-apis/approval/v4/instances/:instance_id`), its form parsed. */
@@ -169,15 +159,14 @@ export class LarkOpenApi {
       if (envelope.success && (code === 0 || alsoSuccess.includes(code!))) return envelope.data;
       if (code !== undefined && LARK_INVALID_TOKEN_CODES.has(code) && !refreshed) {
         refreshed = true;
-        // Only the token that was refused: a concurrent caller may have replaced it already.
-        if (this.#token?.value === token) this.#token = undefined;
+        this.#token.refused(token);
         continue;
       }
       throw this.#failure(reply, doing);
     }
   }
 
-  async #fetchToken(): Promise<string> {
+  async #fetchToken(): Promise<{ value: string; lifetimeSeconds: number }> {
     const reply = await this.#send(
       'POST',
       '/open-apis/auth/v3/tenant_access_token/internal',
@@ -185,11 +174,7 @@ export class LarkOpenApi {
       JSON.stringify({ app_id: this.#appId, app_secret: this.#appSecret }),
     );
     const parsed = TokenReply.safeParse(reply.body);
-    if (parsed.success) {
-      const lifetimeMs = parsed.data.expire * 1000;
-      this.#token = { value: parsed.data.tenant_access_token, renewAt: this.#now() + Math.max(lifetimeMs - REFRESH_MARGIN_MS, lifetimeMs / 2) };
-      return parsed.data.tenant_access_token;
-    }
+    if (parsed.success) return { value: parsed.data.tenant_access_token, lifetimeSeconds: parsed.data.expire };
     if (retryable(reply)) throw this.#failure(reply, 'getting a Lark tenant access token');
     const { code, msg } = envelopeOf(reply);
     const detail = `HTTP ${reply.status}${code !== undefined ? ` code ${code}` : ''}${msg ? `: ${this.#clean(msg)}` : ''}`;
@@ -204,46 +189,25 @@ export class LarkOpenApi {
     throw new RollcallError('cloud-api', `Lark refused a tenant access token for app ${this.#appId} (${detail}): ${fix}`);
   }
 
-  /** One request, tried again on frequency limits, 5xx and network failures with backoff and jitter. */
-  async #send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<Reply> {
-    let last: Reply | undefined;
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      if (attempt > 1) await this.#sleep(delay(attempt - 1, this.#random(), last?.resetSeconds));
-      let response: Response;
-      try {
-        response = await this.#fetch(this.#domain + path, { method, headers, ...(body !== undefined ? { body } : {}) });
-      } catch (error) {
-        lastError = error;
-        last = undefined;
-        continue;
-      }
-      const text = await response.text();
-      const reset = Number(response.headers.get('x-ogw-ratelimit-reset'));
-      last = { status: response.status, body: parseJson(text), ...(Number.isFinite(reset) && reset > 0 ? { resetSeconds: reset } : {}) };
-      if (!retryable(last)) return last;
-    }
-    if (last !== undefined) return last;
-    const reason = lastError instanceof Error ? lastError.message : String(lastError);
-    throw new RollcallError('cloud-api', `cannot reach Lark's open API at ${this.#domain} after ${this.#maxAttempts} tries (${reason}): check the network and ROLLCALL_LARK_DOMAIN`, { cause: lastError });
+  #send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<OpenApiReply> {
+    return sendWithRetries(this.#domain + path, { method, headers, ...(body !== undefined ? { body } : {}) }, this.#retry);
   }
 
-  #failure(reply: Reply, doing: string): RollcallError {
+  #failure(reply: OpenApiReply, doing: string): RollcallError {
     const { code, msg } = envelopeOf(reply);
     const detail = `HTTP ${reply.status}${code !== undefined ? ` code ${code}` : ''}${msg ? `: ${this.#clean(msg)}` : ''}`;
     let fix = 'check the code and the app, then try again';
-    if (code !== undefined && LARK_FREQUENCY_LIMIT_CODES.has(code)) fix = `still rate limited after ${this.#maxAttempts} tries: lower the request rate`;
-    else if (reply.status >= 500) fix = `Lark kept failing after ${this.#maxAttempts} tries: try again later`;
+    if (code !== undefined && LARK_FREQUENCY_LIMIT_CODES.has(code)) fix = `still rate limited after ${this.#retry.maxAttempts} tries: lower the request rate`;
+    else if (reply.status >= 500) fix = `Lark kept failing after ${this.#retry.maxAttempts} tries: try again later`;
     else if (code === SCOPE_MISSING) fix = 'grant the app the approval scopes (approval:approval) in the developer console and publish a new version';
     else if (code !== undefined && LARK_INVALID_TOKEN_CODES.has(code)) fix = 'the tenant token was refused even after a fresh one: check ROLLCALL_LARK_APP_ID and ROLLCALL_LARK_APP_SECRET';
     else if (code === undefined) fix = `the reply is not Lark's {code, msg, data}: check ROLLCALL_LARK_DOMAIN`;
     return new RollcallError('cloud-api', `${doing} failed (${detail}): ${fix}`);
   }
 
+  /** The server's text, without our secret or token should a server echo them. */
   #clean(text: string): string {
-    let out = text.slice(0, 300);
-    for (const secret of [this.#appSecret, this.#token?.value]) if (secret) out = out.split(secret).join('[redacted]');
-    return out;
+    return redact(text, [this.#appSecret, this.#token.current]);
   }
 }
 
@@ -254,28 +218,20 @@ function parseForm(form: string, instanceCode: string): LarkFormField[] {
   return parsed.data;
 }
 
-function retryable(reply: Reply): boolean {
+function retryable(reply: OpenApiReply): boolean {
   if (reply.status === 429 || reply.status >= 500) return true;
   const code = envelopeOf(reply).code;
   return code !== undefined && LARK_FREQUENCY_LIMIT_CODES.has(code);
 }
 
-function envelopeOf(reply: Reply): { code?: number; msg?: string } {
+function envelopeOf(reply: OpenApiReply): { code?: number; msg?: string } {
   const parsed = Envelope.safeParse(reply.body);
   return parsed.success ? { code: parsed.data.code, ...(parsed.data.msg !== undefined ? { msg: parsed.data.msg } : {}) } : {};
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Lark's own reset hint when it gives one (capped), else equal jitter under an exponential ceiling. */
-function delay(retry: number, random: number, resetSeconds: number | undefined): number {
-  if (resetSeconds !== undefined) return Math.min(resetSeconds * 1000, MAX_DELAY_MS) + Math.round(random * 100);
-  const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (retry - 1));
-  return Math.round(ceiling / 2 + (random * ceiling) / 2);
+/** Lark's own reset hint (`x-ogw-ratelimit-reset`, seconds) when it gives one, capped; else the usual backoff. */
+function delay(retry: number, random: number, last: OpenApiReply | undefined): number {
+  const resetSeconds = Number(last?.headers.get('x-ogw-ratelimit-reset'));
+  if (Number.isFinite(resetSeconds) && resetSeconds > 0) return Math.min(resetSeconds * 1000, MAX_DELAY_MS) + Math.round(random * 100);
+  return backoffMs(retry, random);
 }
