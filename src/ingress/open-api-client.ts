@@ -28,6 +28,30 @@ export interface RetryPolicy {
   unreachable(reason: string, cause: unknown): RollcallError;
 }
 
+/** What a client's caller may set about its HTTP behaviour; tests pass fakes. */
+export interface OpenApiClientOptions {
+  fetch?: typeof globalThis.fetch;
+  /** Epoch ms; drives token expiry. */
+  now?: () => number;
+  /** Waits between tries; tests pass one that does not wait. */
+  sleep?: (ms: number) => Promise<void>;
+  /** In [0, 1): the jitter of the backoff. */
+  random?: () => number;
+  /** Tries per call, the first included. Default 5. */
+  maxAttempts?: number;
+}
+
+/** A client's retry policy: the caller's options with their defaults, and the platform's rules. */
+export function retryPolicy(options: OpenApiClientOptions, rules: Pick<RetryPolicy, 'retryable' | 'unreachable' | 'delayMs'>): RetryPolicy {
+  return {
+    fetch: options.fetch ?? globalThis.fetch,
+    maxAttempts: Math.max(1, options.maxAttempts ?? 5),
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    random: options.random ?? Math.random,
+    ...rules,
+  };
+}
+
 const BASE_DELAY_MS = 500;
 /** The longest wait between two tries. */
 export const MAX_DELAY_MS = 8_000;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RollcallError } from '../../config/errors.js';
-import { redact, sendWithRetries, TokenCache, type OpenApiReply, type RetryPolicy } from '../open-api-client.js';
+import { redact, retryPolicy, sendWithRetries, TokenCache, type OpenApiClientOptions, type OpenApiReply, type RetryPolicy } from '../open-api-client.js';
 
 /**
  * DingTalk's open API (api.dingtalk.com, the "new" v1.0 API), the two calls rollcall needs:
@@ -8,20 +8,11 @@ import { redact, sendWithRetries, TokenCache, type OpenApiReply, type RetryPolic
  * `@alicloud/dingtalk` package is 52 MB for these two requests.
  */
 
-export interface DingtalkOpenApiOptions {
+export interface DingtalkOpenApiOptions extends OpenApiClientOptions {
   appKey: string;
   appSecret: string;
   /** Default `https://api.dingtalk.com` (`ROLLCALL_DINGTALK_API`); any server speaking the documented API. */
   baseUrl?: string;
-  fetch?: typeof globalThis.fetch;
-  /** Epoch ms; drives token expiry. */
-  now?: () => number;
-  /** Waits between tries; tests pass one that does not wait. */
-  sleep?: (ms: number) => Promise<void>;
-  /** In [0, 1): the jitter of the backoff. */
-  random?: () => number;
-  /** Tries per call, the first included. Default 5. */
-  maxAttempts?: number;
 }
 
 /** One form field of an instance, as DingTalk sends it (other fields kept). */
@@ -92,15 +83,11 @@ export class DingtalkOpenApi {
     this.#appKey = options.appKey;
     this.#appSecret = options.appSecret;
     this.#baseUrl = (options.baseUrl ?? 'https://api.dingtalk.com').replace(/\/+$/, '');
-    this.#retry = {
-      fetch: options.fetch ?? globalThis.fetch,
-      maxAttempts: Math.max(1, options.maxAttempts ?? 5),
-      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-      random: options.random ?? Math.random,
+    this.#retry = retryPolicy(options, {
       retryable,
       unreachable: (reason, cause) =>
         new RollcallError('cloud-api', `cannot reach DingTalk's open API at ${this.#baseUrl} after ${this.#retry.maxAttempts} tries (${reason}): check the network and ROLLCALL_DINGTALK_API`, { cause }),
-    };
+    });
     this.#token = new TokenCache(() => this.#fetchToken(), options.now ?? Date.now);
   }
 

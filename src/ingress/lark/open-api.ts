@@ -1,26 +1,17 @@
 import { z } from 'zod';
 import { RollcallError } from '../../config/errors.js';
-import { backoffMs, MAX_DELAY_MS, parseJson, redact, sendWithRetries, TokenCache, type OpenApiReply, type RetryPolicy } from '../open-api-client.js';
+import { backoffMs, MAX_DELAY_MS, parseJson, redact, retryPolicy, sendWithRetries, TokenCache, type OpenApiClientOptions, type OpenApiReply, type RetryPolicy } from '../open-api-client.js';
 
 /**
  * Lark / Feishu's open API, the calls rollcall needs: a tenant access token, one approval
  * instance, and the per-approval-code event subscription. Plain `fetch`: the node SDK is 29 MB.
  */
 
-export interface LarkOpenApiOptions {
+export interface LarkOpenApiOptions extends OpenApiClientOptions {
   appId: string;
   appSecret: string;
   /** Default `https://open.feishu.cn` (`ROLLCALL_LARK_DOMAIN`; `https://open.larksuite.com` for Lark). */
   domain?: string;
-  fetch?: typeof globalThis.fetch;
-  /** Epoch ms; drives token expiry. */
-  now?: () => number;
-  /** Waits between tries; tests pass one that does not wait. */
-  sleep?: (ms: number) => Promise<void>;
-  /** In [0, 1): the jitter of the backoff. */
-  random?: () => number;
-  /** Tries per call, the first included. Default 5. */
-  maxAttempts?: number;
 }
 
 /** One field of an instance's form (Lark sends the list as a JSON string). */
@@ -109,16 +100,12 @@ export class LarkOpenApi {
     this.#appId = options.appId;
     this.#appSecret = options.appSecret;
     this.#domain = (options.domain ?? 'https://open.feishu.cn').replace(/\/+$/, '');
-    this.#retry = {
-      fetch: options.fetch ?? globalThis.fetch,
-      maxAttempts: Math.max(1, options.maxAttempts ?? 5),
-      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-      random: options.random ?? Math.random,
+    this.#retry = retryPolicy(options, {
       retryable,
       delayMs: delay,
       unreachable: (reason, cause) =>
         new RollcallError('cloud-api', `cannot reach Lark's open API at ${this.#domain} after ${this.#retry.maxAttempts} tries (${reason}): check the network and ROLLCALL_LARK_DOMAIN`, { cause }),
-    };
+    });
     this.#token = new TokenCache(() => this.#fetchToken(), options.now ?? Date.now);
   }
 
