@@ -306,7 +306,8 @@ export class Reconciler {
       const revision = work.revision;
       const log = this.log.child({ revision: revision.sha.slice(0, 12) });
       // Recorded already (a crash came between the note and the store): the note is the truth.
-      const recorded = (await this.options.notes.read(revision.sha)).find((record) => (record.trigger === 'revision' || record.trigger === 'break-glass') && record.outcome !== 'failed');
+      const records = await this.options.notes.read(revision.sha);
+      const recorded = records.find((record) => (record.trigger === 'revision' || record.trigger === 'break-glass') && record.outcome !== 'failed');
       if (recorded) {
         log.info({ attempt: recorded.attempt }, 'revision already applied and recorded');
         const loaded = await this.load(revision, log);
@@ -335,7 +336,7 @@ export class Reconciler {
       this.retries = 0;
       this.scheduleDrift();
       const breakGlass = revision.trailers[BREAK_GLASS_TRAILER] ?? [];
-      await this.planAndApply(loaded.good, breakGlass.length > 0 ? 'break-glass' : 'revision', startedAt, log, { breakGlass });
+      await this.planAndApply(loaded.good, breakGlass.length > 0 ? 'break-glass' : 'revision', startedAt, log, { breakGlass, recordsInNote: records.length });
       return;
     }
     const log = this.log.child({ revision: work.good.revision.sha.slice(0, 12), trigger: work.kind });
@@ -345,7 +346,7 @@ export class Reconciler {
     else this.ensureDriftScheduled();
   }
 
-  private async planAndApply(good: GoodRevision, trigger: ResultTrigger, startedAt: number, log: Logger, scope: { only?: ReadonlySet<string>; breakGlass?: readonly string[] }): Promise<void> {
+  private async planAndApply(good: GoodRevision, trigger: ResultTrigger, startedAt: number, log: Logger, scope: { only?: ReadonlySet<string>; breakGlass?: readonly string[]; recordsInNote?: number }): Promise<void> {
     const sha = good.revision.sha;
     const region = good.desired.fleet.region;
     const executor = await this.options.executorFor(region);
@@ -404,7 +405,7 @@ export class Reconciler {
     const instances = targets.map((instance) => instance.id).filter((id) => !inventory.failures.some((failure) => failure.instance === id));
     const parts = scope.breakGlass && scope.breakGlass.length > 0 ? splitBreakGlass(planned, scope.breakGlass) : [{ plan: planned, trigger }];
     // Attempt names continue after the ones the note has: with a lost store, the counter restarts from git.
-    this.options.store.seedAttemptNumber(sha, (await this.options.notes.read(sha)).length + 1);
+    this.options.store.seedAttemptNumber(sha, (scope.recordsInNote ?? (await this.options.notes.read(sha)).length) + 1);
     for (const part of parts) {
       const attempt = `${sha.slice(0, 12)}-${this.options.store.nextAttemptNumber(sha)}`;
       const payload: AttemptPayload = { plan: part.plan, region, instances };
