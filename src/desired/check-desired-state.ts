@@ -104,6 +104,8 @@ export function checkDesiredState(state: ParsedDesiredState): SourceProblem[] {
   // Users: file names, logins, uids, GECOS, shells, keys, roles.
   const seenLogins = new Map<string, string>();
   const seenUids = new Map<number, string>();
+  // One person, one record: self-service requests and leavers are matched by these ids.
+  const seenPlatformIds = new Map<string, string>();
   const [firstUid, lastUid] = fleet?.data.policy?.uidRange ?? [FIRST_REGULAR_ID, LAST_REGULAR_ID];
   for (const { file, stem, data } of users) {
     if (data.empId !== undefined && data.empId !== stem) {
@@ -113,6 +115,12 @@ export function checkDesiredState(state: ParsedDesiredState): SourceProblem[] {
       const loginOwner = seenLogins.get(data.login);
       if (loginOwner) problems.push(file.problem(['login'], `login: "${data.login}" is already the login of ${loginOwner}`));
       else seenLogins.set(data.login, file.path);
+    }
+    for (const [platform, id] of Object.entries(data.ids ?? {})) {
+      if (id === undefined) continue;
+      const owner = seenPlatformIds.get(`${platform}\0${id}`);
+      if (owner) problems.push(file.problem(['ids', platform], `ids.${platform}: "${id}" is already the ${platform} id of ${owner}; one person has one record`));
+      else seenPlatformIds.set(`${platform}\0${id}`, file.path);
     }
     if (data.uid !== undefined) problems.push(...checkUid(file, data.uid, [firstUid, lastUid], seenUids, gidOwners));
 

@@ -142,6 +142,24 @@ export const EmpId = z
   .string({ error: 'must be a string: quote numeric ids, like empId: "10042"' })
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'must be letters, digits, _ . - (it is also the file name)' });
 
+/** A person's user id on a chat platform: DingTalk userId, Lark open_id or user_id. */
+export const PlatformUserId = z
+  .string({ error: 'must be a string: quote numeric ids, like dingtalk: "0123456789"' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/, { error: 'must be a platform user id: letters, digits, _ . @ - (up to 64)' });
+
+/**
+ * The person's user id on each chat platform. Self-service flows (`subject: originator`) find the
+ * requester's own record by it, and people who leave the organization are offboarded by it
+ * (DingTalk user_leave_org, Lark contact.user.deleted_v3). Onboarding flows fill it in.
+ */
+export const PlatformIds = z.strictObject({
+  /** DingTalk userId. */
+  dingtalk: PlatformUserId.optional(),
+  /** Lark open_id (or user_id, whichever the events carry). */
+  lark: PlatformUserId.optional(),
+});
+export type PlatformIds = z.output<typeof PlatformIds>;
+
 export const UserFile = z.strictObject({
   empId: EmpId,
   login: Login,
@@ -156,6 +174,8 @@ export const UserFile = z.strictObject({
   state: z.enum(['present', 'absent'], { error: 'must be present or absent' }).default('present'),
   /** Lets rollcall take over an existing account with this login that it did not create. */
   adopt: z.boolean({ error: 'must be true or false' }).default(false),
+  /** The person's ids on the chat platforms: how self-service requests and leavers find this record. */
+  ids: PlatformIds.optional(),
 });
 export type UserFile = z.output<typeof UserFile>;
 
@@ -178,6 +198,11 @@ export const FlowFields = z.strictObject({
   until: z.string().optional(),
   sshKey: z.string().optional(),
   expires: z.string().optional(),
+  /**
+   * The field holding the subject's platform user id (a contact picker): an onboarding stores it
+   * as the new record's `ids.<platform>`.
+   */
+  userId: z.string().optional(),
 });
 export type FlowFields = z.output<typeof FlowFields>;
 

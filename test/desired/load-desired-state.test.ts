@@ -268,6 +268,19 @@ const BROKEN: BrokenCase[] = [
     files: { 'users/E2.yaml': yamlLines('empId: E2', 'login: alice', 'uid: 20002', 'roles: [dev]') },
     problems: [['users/E2.yaml', 2, 8, 'login: "alice" is already the login of users/E1.yaml']],
   },
+  {
+    name: 'two users with one DingTalk id',
+    files: {
+      'users/E1.yaml': alice('ids: { dingtalk: ding001, lark: ou_1 }'),
+      'users/E2.yaml': yamlLines('empId: E2', 'login: bob', 'uid: 20002', 'roles: [dev]', 'ids: { dingtalk: ding001, lark: ou_2 }'),
+    },
+    problems: [['users/E2.yaml', 5, 18, 'ids.dingtalk: "ding001" is already the dingtalk id of users/E1.yaml; one person has one record']],
+  },
+  {
+    name: 'a platform id that is not one',
+    files: { 'users/E1.yaml': alice('ids: { lark: "ou 1" }') },
+    problems: [['users/E1.yaml', 5, 14, 'ids.lark: must be a platform user id: letters, digits, _ . @ - (up to 64)']],
+  },
 
   // ── groups ──
   {
@@ -442,7 +455,7 @@ const BROKEN: BrokenCase[] = [
   {
     name: 'an unknown field',
     files: { 'users/E1.yaml': alice('shel: /bin/zsh') },
-    problems: [['users/E1.yaml', 5, 1, 'shel: unknown field (allowed here: empId, login, uid, name, roles, sshKeys, shell, expires, state, adopt)']],
+    problems: [['users/E1.yaml', 5, 1, 'shel: unknown field (allowed here: empId, login, uid, name, roles, sshKeys, shell, expires, state, adopt, ids)']],
   },
   {
     name: 'an unknown field in a role grant',
