@@ -19,6 +19,11 @@ export interface Executor {
    * instance (after a crash, before observing again); returns how many it waited for.
    */
   quiesce(timeoutMs?: number): Promise<number>;
+  /**
+   * The platform said a task of this invocation completed (Cloud Assistant's TaskCompleted event):
+   * an apply or inventory waiting on it reads its results now rather than at the next poll.
+   */
+  invocationCompleted?(invokeId: string): void;
 }
 
 export interface FleetInstance {

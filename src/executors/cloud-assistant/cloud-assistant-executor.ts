@@ -232,6 +232,10 @@ export class CloudAssistantExecutor implements Executor {
     return this.assistant.invoke({ ...request, commandId: await this.agentCommand() });
   }
 
+  invocationCompleted(invokeId: string): void {
+    this.assistant.invocationCompleted(invokeId);
+  }
+
   async quiesce(timeoutMs = 15 * 60_000): Promise<number> {
     const name = this.options.agentInline ? this.inlineCommandName() : (this.options.commandName ?? AGENT_COMMAND_NAME);
     const unfinished = await this.assistant.unfinishedInvocations(name);

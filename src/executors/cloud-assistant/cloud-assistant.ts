@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RollcallError } from '../../config/errors.js';
 import { Ecs, type EcsClient } from './create-ecs-client.js';
 import { FINAL_INVOCATION_STATUSES, FINAL_STATUSES, type InstanceRun } from './invocation-outcome.js';
+import { InvocationWakeups } from './invocation-wakeups.js';
 import { withRetry, type RetryOptions } from './retry.js';
 
 /** Cloud Assistant's limits that shape how rollcall calls it. */
@@ -43,6 +44,8 @@ export interface InvocationJournal {
  * 100 instances, results read page by page with polling that starts fast and backs off.
  */
 export class CloudAssistant {
+  readonly #wakeups = new InvocationWakeups();
+
   constructor(
     private readonly client: EcsClient,
     private readonly options: CloudAssistantOptions,
@@ -66,6 +69,11 @@ export class CloudAssistant {
     } catch (error) {
       throw explainApiError(error);
     }
+  }
+
+  /** Cloud Assistant said a task of this invocation completed (TaskCompleted): its poll runs now. */
+  invocationCompleted(invokeId: string): void {
+    this.#wakeups.completed(invokeId);
   }
 
   /** The registered command of this name, with its content decoded; undefined when there is none. */
@@ -148,7 +156,7 @@ export class CloudAssistant {
     const pending = new Map(batches.map((batch) => [batch.invokeId, batch.instances]));
     let delay = this.options.firstPollMs ?? 250;
     while (pending.size > 0) {
-      await sleep(delay);
+      await this.#wakeups.wait(delay, pending.keys());
       delay = Math.min(this.options.maxPollMs ?? 3000, Math.ceil(delay * 1.5));
       const late = Date.now() > deadline;
       const statuses = late ? undefined : await this.invocationStatuses([...pending.keys()], commandId);

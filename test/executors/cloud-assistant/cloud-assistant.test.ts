@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEcsEmulator, type EcsEmulator } from '../../../src/emulators/ecs/ecs-emulator.js';
 import { CloudAssistant } from '../../../src/executors/cloud-assistant/cloud-assistant.js';
@@ -60,4 +63,37 @@ describe.skipIf(skip)('CloudAssistant invocations (the real SDK against the emul
     expect(results.filter((run) => run.status === 'Success')).toHaveLength(100);
     expect(runs).toBe(100);
   });
+
+  it('reads results as soon as a TaskCompleted event names the invocation, not at the next poll', async () => {
+    let assistant: CloudAssistant | undefined;
+    // EventBridge's HTTP target, reduced to what the daemon does with TaskCompleted.
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        const events = [JSON.parse(body) as { type: string; data: { invokeId: string } }].flat();
+        for (const event of events) if (event.type === 'ecs:CloudAssistant:TaskCompleted') assistant?.invocationCompleted(event.data.invokeId);
+        response.end('{}');
+      });
+    });
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    const eventful = await startEcsEmulator({
+      virtualInstances: IDS.slice(0, 3).map((id) => ({ id, tags: { app: 'web' } })),
+      runner: async () => ({ exitCode: 0, stdout: 'ok\n' }),
+      eventsUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`,
+    });
+    try {
+      const client = createEcsClient({ regionId: eventful.regionId, endpoint: eventful.endpoint }, { ALIBABA_CLOUD_ACCESS_KEY_ID: eventful.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: eventful.accessKeySecret });
+      // A first poll 60 s away: only the event can end the wait within the test's time.
+      assistant = new CloudAssistant(client, { regionId: eventful.regionId, firstPollMs: 60_000 });
+      const began = Date.now();
+      const results = await assistant.invoke({ commandId: eventful.agentCommandId!, instances: IDS.slice(0, 3), parameters: { mode: 'inventory', ops: '', page: '' }, timeoutSeconds: 60 });
+      expect(results.every((run) => run.status === 'Success')).toBe(true);
+      expect(Date.now() - began).toBeLessThan(10_000);
+    } finally {
+      await eventful.close();
+      receiver.close();
+    }
+  }, 20_000);
 });
