@@ -63,6 +63,18 @@ export interface OutboxRow {
   notBefore: number;
 }
 
+/** A notice in the inbox, not done yet. */
+export interface InboxRow {
+  id: number;
+  key: string;
+  /** The notice, JSON. */
+  notice: string;
+  receivedAt: number;
+  attempts: number;
+  lastError?: string;
+  notBefore: number;
+}
+
 /** How a store is opened. */
 export interface StateStoreOptions {
   /** The clock, ms since 1970, for every timestamp the caller does not give. Default `Date.now`. */
@@ -143,6 +155,22 @@ const MIGRATIONS: readonly string[] = [
     json TEXT NOT NULL,
     saved_at INTEGER NOT NULL
   ) STRICT;
+  `,
+  // 2: the inbox of approvals and leavers, written before a delivery is acknowledged. `key` names
+  // the approval (not the delivery), so the same approval through two ingress paths is one row.
+  `
+  CREATE TABLE inbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    notice TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    not_before INTEGER NOT NULL,
+    done_at INTEGER,
+    outcome TEXT
+  ) STRICT;
+  CREATE INDEX inbox_open ON inbox (not_before, id) WHERE done_at IS NULL;
   `,
 ];
 
@@ -258,6 +286,24 @@ function prepareStatements(db: Database.Database) {
     pruneSeen: db.prepare<[number]>('DELETE FROM seen WHERE seen_at < ?'),
     pruneSent: db.prepare<[number]>('DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?'),
 
+    receive: db.prepare<{ key: string; notice: string; now: number }>(
+      'INSERT INTO inbox (key, notice, received_at, not_before) VALUES (@key, @notice, @now, @now) ON CONFLICT (key) DO NOTHING',
+    ),
+    openNotices: db.prepare<{ now: number; limit: number }, InboxRecord>(
+      `SELECT id, key, notice, received_at, attempts, last_error, not_before FROM inbox
+       WHERE done_at IS NULL AND not_before <= @now ORDER BY id LIMIT @limit`,
+    ),
+    nextNoticeDue: db.prepare<[], { due: number | null }>('SELECT min(not_before) AS due FROM inbox WHERE done_at IS NULL'),
+    openNoticeCount: db.prepare<[], { count: number }>('SELECT count(*) AS count FROM inbox WHERE done_at IS NULL'),
+    finishNotice: db.prepare<{ id: number; outcome: string; now: number }>(
+      'UPDATE inbox SET done_at = @now, outcome = @outcome WHERE id = @id AND done_at IS NULL',
+    ),
+    retryNotice: db.prepare<{ id: number; error: string; retryAt: number }>(
+      'UPDATE inbox SET attempts = attempts + 1, last_error = @error, not_before = @retryAt WHERE id = @id AND done_at IS NULL',
+    ),
+    noticeByKey: db.prepare<[string], { outcome: string | null; done_at: number | null }>('SELECT outcome, done_at FROM inbox WHERE key = ?'),
+    pruneNotices: db.prepare<[number]>('DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ?'),
+
     enqueue: db.prepare<{ key: string; channel: string; kind: string; payload: string; now: number }>(
       `INSERT INTO outbox (key, channel, kind, payload, created_at, not_before)
        VALUES (@key, @channel, @kind, @payload, @now, @now)
@@ -285,6 +331,16 @@ function prepareStatements(db: Database.Database) {
 }
 
 type Statements = ReturnType<typeof prepareStatements>;
+
+interface InboxRecord {
+  id: number;
+  key: string;
+  notice: string;
+  received_at: number;
+  attempts: number;
+  last_error: string | null;
+  not_before: number;
+}
 
 /**
  * The reconciler's SQLite state store (WAL, `synchronous = FULL`). Every method is synchronous and
@@ -513,6 +569,59 @@ export class StateStore {
   /** Unsent entries, due or not. */
   pendingCount(): number {
     return this.guard('count the pending notifications', () => this.sql.pending.get()?.count ?? 0);
+  }
+
+  /**
+   * The inbox: a verified approval or leaver notice, stored before its delivery is acknowledged.
+   * `key` names what it is about (`<platform>/<approval id>`), so redeliveries and the same event
+   * through another ingress path add nothing: false then. Kept once done, as the record that it
+   * was (pruned by `pruneNotices`).
+   */
+  receiveNotice(entry: { key: string; notice: string }): boolean {
+    return this.guard(`store notice ${entry.key}`, () => this.sql.receive.run({ ...entry, now: this.now() }).changes === 1);
+  }
+
+  /** Notices not done whose retry time has come, first received first. */
+  openNotices(now: number = this.now(), limit: number = DEFAULT_DUE_LIMIT): InboxRow[] {
+    return this.guard('read the inbox', () => this.sql.openNotices.all({ now, limit })).map((record) => ({
+      id: record.id,
+      key: record.key,
+      notice: record.notice,
+      receivedAt: record.received_at,
+      attempts: record.attempts,
+      ...(record.last_error === null ? {} : { lastError: record.last_error }),
+      notBefore: record.not_before,
+    }));
+  }
+
+  /** When the next open notice is due (ms since 1970), or undefined when none is open. */
+  nextNoticeDue(): number | undefined {
+    return this.guard('read the inbox', () => this.sql.nextNoticeDue.get()?.due ?? undefined);
+  }
+
+  openNoticeCount(): number {
+    return this.guard('count the inbox', () => this.sql.openNoticeCount.get()?.count ?? 0);
+  }
+
+  /** Done, with what came of it (`committed <sha>`, `refused: …`): never handled again. */
+  finishNotice(id: number, outcome: string): void {
+    this.guard(`finish notice ${id}`, () => this.sql.finishNotice.run({ id, outcome, now: this.now() }));
+  }
+
+  /** Handling failed for a reason that may pass (the platform's API, git): tried again at `retryAt`. */
+  retryNotice(id: number, error: string, retryAt: number): void {
+    this.guard(`reschedule notice ${id}`, () => this.sql.retryNotice.run({ id, error, retryAt }));
+  }
+
+  /** What became of the notice with this key: undefined when never received, `outcome` once done. */
+  noticeOutcome(key: string): { done: boolean; outcome?: string } | undefined {
+    const row = this.guard(`read notice ${key}`, () => this.sql.noticeByKey.get(key));
+    return row ? { done: row.done_at !== null, ...(row.outcome !== null ? { outcome: row.outcome } : {}) } : undefined;
+  }
+
+  /** Forgets notices done longer ago than `olderThanMs`. */
+  pruneNotices(olderThanMs: number): number {
+    return this.guard('prune the inbox', () => this.sql.pruneNotices.run(this.now() - olderThanMs).changes);
   }
 
   /** The daemon's status document (JSON text), saved on every change and read back on start. */

@@ -74,7 +74,7 @@ describe('opening', () => {
     const raw = new Database(path.join(dir, STATE_STORE_FILE), { readonly: true });
     try {
       expect(raw.pragma('user_version', { simple: true })).toBe(STATE_SCHEMA_VERSION);
-      expect(STATE_SCHEMA_VERSION).toBe(1);
+      expect(STATE_SCHEMA_VERSION).toBe(2);
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       raw.close();
@@ -468,6 +468,78 @@ describe('outbox', () => {
     expect(store.pendingCount()).toBe(1);
     expect(thrown(() => store.markSent(9_999)).code).toBe('internal');
     expect(thrown(() => store.markFailed(9_999, 'x', 0)).code).toBe('internal');
+  });
+});
+
+describe('inbox', () => {
+  const notice = (key: string) => ({ key, notice: JSON.stringify({ kind: 'approval', key }) });
+
+  it('stores a notice once per key, also after reopening, and keeps a done one as the record', () => {
+    const store = openStore();
+    expect(store.receiveNotice(notice('dingtalk/P-1'))).toBe(true);
+    expect(store.receiveNotice({ key: 'dingtalk/P-1', notice: '{"via":"stream"}' })).toBe(false);
+    store.close();
+    const again = openStore();
+    const [row] = again.openNotices();
+    expect(row).toMatchObject({ key: 'dingtalk/P-1', attempts: 0, notice: JSON.stringify({ kind: 'approval', key: 'dingtalk/P-1' }) });
+    again.finishNotice(row!.id, 'committed abc');
+    expect(again.openNotices()).toEqual([]);
+    expect(again.openNoticeCount()).toBe(0);
+    expect(again.receiveNotice(notice('dingtalk/P-1'))).toBe(false);
+    expect(again.noticeOutcome('dingtalk/P-1')).toEqual({ done: true, outcome: 'committed abc' });
+    expect(again.noticeOutcome('dingtalk/unknown')).toBeUndefined();
+  });
+
+  it('holds a notice that failed until its retry time, counting attempts and keeping the error', () => {
+    const time = clock(1_000);
+    const store = openStore({ now: time.now });
+    store.receiveNotice(notice('lark/A'));
+    time.advance(1);
+    store.receiveNotice(notice('lark/B'));
+    const [first] = store.openNotices();
+    store.retryNotice(first!.id, 'Lark said 99991400', 5_000);
+    expect(store.openNotices(2_000).map((row) => row.key)).toEqual(['lark/B']);
+    expect(store.nextNoticeDue()).toBe(1_001);
+    const later = store.openNotices(5_000);
+    expect(later.map((row) => row.key)).toEqual(['lark/A', 'lark/B']);
+    expect(later[0]).toMatchObject({ attempts: 1, lastError: 'Lark said 99991400', notBefore: 5_000 });
+    expect(store.openNoticeCount()).toBe(2);
+  });
+
+  it('a retry or a second finish does not reopen or overwrite a done notice', () => {
+    const store = openStore();
+    store.receiveNotice(notice('lark/A'));
+    const id = store.openNotices()[0]!.id;
+    store.finishNotice(id, 'refused: unknown role');
+    store.retryNotice(id, 'late failure', 0);
+    store.finishNotice(id, 'committed later');
+    expect(store.noticeOutcome('lark/A')).toEqual({ done: true, outcome: 'refused: unknown role' });
+    expect(store.nextNoticeDue()).toBeUndefined();
+  });
+
+  it('pruneNotices forgets done notices older than the age given, never open ones', () => {
+    const time = clock(100_000);
+    const store = openStore({ now: time.now });
+    store.receiveNotice(notice('old'));
+    store.receiveNotice(notice('open'));
+    store.finishNotice(store.openNotices().find((row) => row.key === 'old')!.id, 'committed');
+    time.set(200_000);
+    expect(store.pruneNotices(50_000)).toBe(1);
+    expect(store.receiveNotice(notice('old'))).toBe(true);
+    expect(store.openNotices().map((row) => row.key)).toEqual(['open', 'old']);
+  });
+
+  it('opens a version 1 store and adds the inbox, keeping what it held', () => {
+    const file = path.join(dir, STATE_STORE_FILE);
+    openStore().close();
+    const raw = new Database(file);
+    raw.exec('DROP TABLE inbox');
+    raw.pragma('user_version = 1');
+    raw.prepare("INSERT INTO meta (key, value) VALUES ('lastAppliedRevision', 'abc')").run();
+    raw.close();
+    const store = openStore();
+    expect(store.getMeta('lastAppliedRevision')).toBe('abc');
+    expect(store.receiveNotice(notice('dingtalk/P-9'))).toBe(true);
   });
 });
 
