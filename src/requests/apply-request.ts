@@ -9,6 +9,8 @@ export interface UserFileContext {
   usedUids: ReadonlySet<number>;
   /** Login → empId of every user file. */
   logins: ReadonlyMap<string, string>;
+  /** `<platform>/<id>` → empId of every user file with `ids` (an onboarding's id must be new). */
+  platformIds?: ReadonlyMap<string, string>;
 }
 
 /** The new text of `users/<empId>.yaml`, or why the request cannot change it. */
@@ -107,6 +109,13 @@ function onboard(request: Request, current: string | undefined, context: UserFil
   if (login === undefined) return { ok: false, reason: 'an onboard request needs a login' };
   const holder = context.logins.get(login);
   if (holder !== undefined) return { ok: false, reason: `the login ${login} already belongs to ${holder}: choose another login` };
+  // The flow's platform: Request.flow is `<platform>/<code>`.
+  const platform = request.flow.slice(0, request.flow.indexOf('/'));
+  if (request.platformId !== undefined) {
+    if (platform === '') return { ok: false, reason: `an onboard request with a platform id needs the flow's platform (flow "${request.flow}")` };
+    const owner = context.platformIds?.get(`${platform}/${request.platformId}`);
+    if (owner !== undefined) return { ok: false, reason: `the ${platform} user ${request.platformId} already has a record (${owner}): changes to existing users go through grant, revoke or offboard` };
+  }
   const uid = lowestFreeUid(context.uidRange, context.usedUids);
   if (uid === undefined) {
     return { ok: false, reason: `no uid is free in policy.uidRange [${context.uidRange.join(', ')}]: the administrators must widen it in fleet.yaml` };
@@ -120,6 +129,7 @@ function onboard(request: Request, current: string | undefined, context: UserFil
     ...(request.name !== undefined ? [`name: ${scalar(request.name)}`] : []),
     `roles: [${grants.map(renderGrant).join(', ')}]`,
     ...(request.sshKey !== undefined ? ['sshKeys:', `  - ${JSON.stringify(request.sshKey)}`] : []),
+    ...(request.platformId !== undefined ? [`ids: { ${platform}: ${JSON.stringify(request.platformId)} }`] : []),
   ];
   return { ok: true, text: `${lines.join('\n')}\n`, login, uid };
 }

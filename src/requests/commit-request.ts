@@ -229,13 +229,19 @@ async function readUsers(git: Git, tree: readonly TreeEntry[], tip: string, fold
   }
   const usedUids = new Set<number>();
   const logins = new Map<string, string>();
+  const platformIds = new Map<string, string>();
   for (const [name, text] of texts) {
     if (name === fleetPath) continue;
     const record = safeParse(text);
+    const empId = String(record?.empId ?? path.basename(name, '.yaml'));
     if (Number.isInteger(record?.uid)) usedUids.add(record!.uid as number);
-    if (typeof record?.login === 'string') logins.set(record.login, String(record.empId ?? path.basename(name, '.yaml')));
+    if (typeof record?.login === 'string') logins.set(record.login, empId);
+    const ids = record?.ids;
+    if (typeof ids === 'object' && ids !== null) {
+      for (const [platform, id] of Object.entries(ids)) if (typeof id === 'string' || typeof id === 'number') platformIds.set(`${platform}/${String(id)}`, empId);
+    }
   }
-  return { current: texts.get(file), context: { uidRange: range.data, usedUids, logins } };
+  return { current: texts.get(file), context: { uidRange: range.data, usedUids, logins, platformIds } };
 }
 
 /** The tree `base` lists, with `blob` at `file`, built in a private index (never the repository's own). */

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { parseSshKey } from '../desired/ssh-key.js';
-import { EmpId, Gecos, IsoDate, Login, RoleName, type ApprovalsFile, type Flow, type FlowFields } from '../desired/schema.js';
+import { EmpId, Gecos, IsoDate, Login, PlatformUserId, RoleName, type ApprovalsFile, type Flow, type FlowFields } from '../desired/schema.js';
 import type { ApprovalEvent, KnownUser, Request } from './types.js';
 
 /**
@@ -82,6 +82,7 @@ export function requestFromApproval(
   const role = value('role');
   const until = value('until');
   const sshKey = value('sshKey');
+  const userId = value('userId');
 
   if (flow.request === 'onboard') {
     if (login !== undefined) {
@@ -101,6 +102,15 @@ export function requestFromApproval(
         return refuse(`${label('sshKey')} carries options (${parsed.key.options}): keys from a form are accepted without options; paste only "type key comment"`);
       }
       request.sshKey = [parsed.key.type, parsed.key.blob, parsed.key.comment].filter(Boolean).join(' ');
+    }
+    if (userId !== undefined) {
+      const checked = check(PlatformUserId, userId, label('userId'));
+      if (!checked.ok) return refuse(checked.reason);
+      const holder = users.find((user) => user.platformIds?.[event.platform] === userId);
+      if (holder !== undefined) {
+        return refuse(`${label('userId')}: this person already has a record (${holder.empId}, ${holder.login}): changes to existing users go through grant, revoke or offboard`);
+      }
+      request.platformId = userId;
     }
   }
   if (role !== undefined && flow.request !== 'offboard') {

@@ -39,6 +39,8 @@ export interface Request {
   until?: string;
   /** One authorized_keys line without options, for onboard. */
   sshKey?: string;
+  /** The subject's user id on the flow's platform, for onboard: written as `ids.<platform>`. */
+  platformId?: string;
   /** The flow that made it: `<platform>/<process or approval code>`. */
   flow: string;
 }
@@ -48,8 +50,20 @@ export interface KnownUser {
   empId: string;
   login: string;
   /**
-   * The person's ids on each platform, to find a self-service requester's own record. The user
-   * file schema has no such field yet: callers fill it from wherever they keep that mapping.
+   * The person's ids on each platform (the record's `ids`): a self-service requester's own record
+   * is found by them, and so are the records of someone who left.
    */
   platformIds?: Partial<Record<Platform, string>>;
+  /** The record's `state`; absent users are not offboarded again. Default present. */
+  state?: 'present' | 'absent';
+}
+
+/** The {@link KnownUser} of a user record (as loaded, or as parsed from its YAML). */
+export function knownUser(record: { empId: string; login: string; ids?: Partial<Record<Platform, string>> | undefined; state?: 'present' | 'absent' | undefined }): KnownUser {
+  return {
+    empId: record.empId,
+    login: record.login,
+    ...(record.ids !== undefined ? { platformIds: { ...record.ids } } : {}),
+    ...(record.state !== undefined ? { state: record.state } : {}),
+  };
 }

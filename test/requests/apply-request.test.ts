@@ -51,6 +51,26 @@ describe('applyRequest: onboard', () => {
   });
 });
 
+describe('applyRequest: onboard with a platform id', () => {
+  it('writes ids.<platform> of the flow\'s platform, that the user schema accepts', () => {
+    const change = applyRequest({ kind: 'onboard', empId: 'E9', login: 'temp', platformId: '0123', flow: 'dingtalk/PROC' }, undefined, context);
+    expect(change).toMatchObject({ ok: true, text: 'empId: E9\nlogin: temp\nuid: 20002\nroles: []\nids: { dingtalk: "0123" }\n' });
+    const parsed = UserFile.parse(parse((change as { text: string }).text));
+    expect(parsed.ids).toEqual({ dingtalk: '0123' });
+    expect(applyRequest({ kind: 'onboard', empId: 'E9', login: 'temp', platformId: 'ou_x', flow: 'lark/APP' }, undefined, context)).toMatchObject({ ok: true, text: expect.stringContaining('ids: { lark: "ou_x" }\n') });
+  });
+
+  it('refuses an id another record carries on that platform', () => {
+    const taken = { ...context, platformIds: new Map([['lark/ou_x', 'E1001']]) };
+    expect(applyRequest({ kind: 'onboard', empId: 'E9', login: 'temp', platformId: 'ou_x', flow: 'lark/APP' }, undefined, taken)).toEqual({
+      ok: false,
+      reason: 'the lark user ou_x already has a record (E1001): changes to existing users go through grant, revoke or offboard',
+    });
+    // The same id on the other platform is another person's.
+    expect(applyRequest({ kind: 'onboard', empId: 'E9', login: 'temp', platformId: 'ou_x', flow: 'dingtalk/APP' }, undefined, taken)).toMatchObject({ ok: true });
+  });
+});
+
 describe('applyRequest: offboard', () => {
   it('sets state: absent and changes nothing else', () => {
     expect(applyRequest(request({ kind: 'offboard', empId: 'E1001' }), FLOW_LIST, context)).toEqual({ ok: true, login: 'zhangsan', text: `${FLOW_LIST}state: absent\n` });

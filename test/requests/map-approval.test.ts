@@ -7,6 +7,7 @@ const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN8QEjW/WLKUJCu73SJqUCM9t/kLvRA
 const approvals = ApprovalsFile.parse({
   flows: [
     { platform: 'dingtalk', processCode: 'PROC-ONBOARD', request: 'onboard', roles: ['devops', 'analyst'], fields: { empId: '工号', login: '账号', name: '姓名', role: '角色', sshKey: 'SSH公钥' }, notify: 'ops' },
+    { platform: 'lark', approvalCode: 'ONBOARD-PICK', request: 'onboard', fields: { empId: '工号', login: '账号', userId: '员工' }, notify: 'ops' },
     { platform: 'dingtalk', processCode: 'PROC-OFFBOARD', request: 'offboard', fields: { empId: '工号' }, notify: 'ops' },
     { platform: 'lark', approvalCode: 'GRANT', request: 'grant', subject: 'originator', roles: ['analyst', 'ghost'], fields: { empId: '工号', role: '角色', until: '截止日期' }, notify: 'ops' },
     { platform: 'lark', approvalCode: 'REVOKE', request: 'revoke', roles: ['analyst', 'oncall'], fields: { empId: '工号', role: '角色' }, notify: 'ops' },
@@ -83,5 +84,23 @@ describe('requestFromApproval', () => {
     expect(refused({ 角色: 'analyst', 截止日期: '31/01/2027' }, 'GRANT', 'lark')).toMatch(/^"截止日期" \(until\) "31\/01\/2027" must be a date written YYYY-MM-DD/);
     expect(refused({ ...onboardForm, 工号: '../E1' })).toMatch(/^"工号" \(empId\) "..\/E1" must be letters, digits/);
     expect(refused({ ...onboardForm, 姓名: 'a:b' })).toMatch(/GECOS/);
+  });
+
+  it('carries the subject\'s platform id from the flow\'s userId field on onboard', () => {
+    expect(requestFromApproval(event('lark', 'ONBOARD-PICK', { 工号: 'E2001', 账号: 'newbie', 员工: ' ou_new ' }), approvals, users, roleNames)).toEqual({
+      ok: true,
+      request: { kind: 'onboard', empId: 'E2001', login: 'newbie', platformId: 'ou_new', flow: 'lark/ONBOARD-PICK' },
+    });
+    // Without the field filled in, the record gets no id (and is found by none later).
+    expect(requestFromApproval(event('lark', 'ONBOARD-PICK', { 工号: 'E2001', 账号: 'newbie' }), approvals, users, roleNames)).toEqual({
+      ok: true,
+      request: { kind: 'onboard', empId: 'E2001', login: 'newbie', flow: 'lark/ONBOARD-PICK' },
+    });
+  });
+
+  it('refuses a malformed platform id, and one that another record carries already', () => {
+    const pick = (id: string) => requestFromApproval(event('lark', 'ONBOARD-PICK', { 工号: 'E2001', 账号: 'newbie', 员工: id }), approvals, users, roleNames);
+    expect(pick('ou new')).toMatchObject({ ok: false, code: 'refused', reason: expect.stringMatching(/^"员工" \(userId\) "ou new" must be a platform user id/) });
+    expect(pick('ou_li')).toEqual({ ok: false, code: 'refused', reason: '"员工" (userId): this person already has a record (E1002, lisi): changes to existing users go through grant, revoke or offboard' });
   });
 });
