@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RollcallError } from '../config/errors.js';
 import { applyCommand } from './commands/apply.js';
+import { approveCommand } from './commands/approve.js';
 import { devCommand } from './commands/dev.js';
 import { historyCommand } from './commands/history.js';
 import { lockCommand } from './commands/lock.js';
@@ -159,6 +160,41 @@ const COMMANDS: Record<string, Command> = {
           ...historyOptions(values, io),
           ...(url ? { url } : {}),
           waitMs: parseDuration(stringOption(values.wait) ?? '5m', '--wait'),
+        },
+        io,
+      );
+    },
+  },
+  approve: {
+    summary: 'approve a request in the chat emulator: it delivers the event to rollcall the way DingTalk or Lark does',
+    usage: 'rollcall approve --platform dingtalk|lark --flow CODE|KIND --field k=v… [--emulator URL] [--dir D] [--originator ID] [--approver ID…] [--refuse] [--json]',
+    options: {
+      platform: { type: 'string' },
+      flow: { type: 'string' },
+      field: { type: 'string', multiple: true },
+      emulator: { type: 'string' },
+      dir: { type: 'string' },
+      originator: { type: 'string' },
+      approver: { type: 'string', multiple: true },
+      refuse: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    run: (values, _positionals, io) => {
+      const emulator = stringOption(values.emulator, io.env.ROLLCALL_CHAT_EMULATOR);
+      if (!emulator) throw new RollcallError('invalid-input', '--emulator: give the chat emulator URL that rollcall dev (or rollcall emulate chat) printed, or set ROLLCALL_CHAT_EMULATOR');
+      const flow = stringOption(values.flow);
+      if (!flow) throw new RollcallError('invalid-input', '--flow: name the flow by its process/approval code or its request kind (onboard, offboard, grant, revoke)');
+      return approveCommand(
+        {
+          platform: stringOption(values.platform) ?? '',
+          flow,
+          fields: (values.field as string[] | undefined) ?? [],
+          emulator,
+          dir: dirOption(values, io),
+          originator: stringOption(values.originator) ?? 'hr-requester',
+          approvers: (values.approver as string[] | undefined) ?? ['it-approver'],
+          refuse: Boolean(values.refuse),
+          json: Boolean(values.json),
         },
         io,
       );
