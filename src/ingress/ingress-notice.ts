@@ -14,6 +14,11 @@ export interface ApprovalNotice {
   eventId: string;
   /** DingTalk processInstanceId, Lark instance_code. */
   instanceId: string;
+  /**
+   * The process or approval code the event named, unverified: only used to skip, without an API
+   * call, approvals of flows rollcall has no business with (a company runs many approval flows).
+   */
+  processCode?: string;
   via: IngressPath;
 }
 
