@@ -4,6 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
 import { RollcallError } from '../config/errors.js';
+import type { Logger } from '../config/logger.js';
 import { Policy } from '../desired/schema.js';
 import { runGit, type GitOptions, type GitResult } from '../source/git.js';
 import { applyRequest, type UserFileContext } from './apply-request.js';
@@ -20,6 +21,14 @@ export interface CommitApprovalOptions {
    * move the branch, to prove the compare-and-swap and the retry.
    */
   beforeUpdate?: (attempt: number) => Promise<void>;
+  /**
+   * Create only the approval branch, on the tip of the ref `base` (e.g. `refs/remotes/origin/main`),
+   * and leave the tracked branch alone: a pull request merges it (the github provider). The trailer
+   * is looked for in `base`'s history.
+   */
+  branchOnly?: { base: string };
+  /** Where the warning goes when a checked-out work tree keeps a person's edit of the changed file. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** What became of one approval. */
@@ -30,9 +39,10 @@ export type CommitApprovalResult =
       sha: string;
       /** `rollcall/<platform>-<approval id>`. */
       branch: string;
-      /** The tracked branch's new tip: `sha` (fast-forward) or a merge commit of it. */
+      /** The tracked branch's new tip: `sha` (fast-forward) or a merge commit of it; with `branchOnly`, the base's tip. */
       tip: string;
-      merge: 'fast-forward' | 'merge-commit';
+      /** `none`: `branchOnly`, the tracked branch did not move. */
+      merge: 'fast-forward' | 'merge-commit' | 'none';
       /** The uid an onboarding allocated. */
       uid?: number;
     }
@@ -109,7 +119,7 @@ async function commitNow(repoDir: string, desiredPath: string, event: ApprovalEv
   const git = (args: readonly string[], more: Omit<GitOptions, 'env'> & { okExitCodes?: readonly number[] } = {}): Promise<GitResult> =>
     runGit(repoDir, args, { ...more, env: options.env ?? process.env });
   const branch = options.branch ?? (await git(['symbolic-ref', '--short', 'HEAD'])).text.trim();
-  const trackedRef = `refs/heads/${branch}`;
+  const trackedRef = options.branchOnly?.base ?? `refs/heads/${branch}`;
   const ownBranch = approvalBranch(event);
   const ownRef = `refs/heads/${ownBranch}`;
   const folder = desiredPath.replace(/^\.?\/+|\/+$/g, '').replace(/^\.$/, '');
@@ -137,24 +147,33 @@ async function commitNow(repoDir: string, desiredPath: string, event: ApprovalEv
     // After a lost race, the commit made last time still holds when the file would come out the same:
     // as it is when the tip did not move (a busy lock), merged into the tip when it did.
     const reuse = previous !== undefined && previous.blob === blob ? previous : undefined;
-    const merging = reuse !== undefined && reuse.base !== tip;
-    const commit = reuse?.commit ?? (await git(['commit-tree', newTree, '-p', tip, '-F', '-'], { input: message, set: identity })).text.trim();
+    const merging = reuse !== undefined && reuse.base !== tip && options.branchOnly === undefined;
+    const commit = (reuse !== undefined && (reuse.base === tip || merging) ? reuse.commit : undefined) ?? (await git(['commit-tree', newTree, '-p', tip, '-F', '-'], { input: message, set: identity })).text.trim();
     const newTip = merging
       ? (await git(['commit-tree', newTree, '-p', tip, '-p', commit, '-F', '-'], { input: `Merge ${ownBranch}: ${message}`, set: identity })).text.trim()
       : commit;
 
     await options.beforeUpdate?.(attempt);
-    const moved = await moveRefs(git, [
+    const moved = await moveRefs(git, options.branchOnly ? [{ ref: ownRef, to: commit }] : [
       { ref: ownRef, to: commit },
       { ref: trackedRef, to: newTip, from: tip },
     ]);
     if (moved === true) {
+      if (!options.branchOnly) {
+        const before = tree.find((entry) => entry.path === file)?.oid;
+        try {
+          await syncWorkTree(git, (dir) => (args, more = {}) => runGit(dir, args, { ...more, env: options.env ?? process.env }), trackedRef, file, before, blob, options.logger);
+        } catch (error) {
+          // The commit stands (the refs moved); a checkout that could not follow (a git of its own held the index) is as after a push.
+          options.logger?.warn({ err: error, file }, 'could not bring the checked-out work tree to the approval commit: git status shows the file as changed until it is checked out again');
+        }
+      }
       return {
         status: 'committed',
         sha: commit,
         branch: ownBranch,
-        tip: newTip,
-        merge: merging ? 'merge-commit' : 'fast-forward',
+        tip: options.branchOnly ? tip : newTip,
+        merge: options.branchOnly ? 'none' : merging ? 'merge-commit' : 'fast-forward',
         ...(change.uid !== undefined ? { uid: change.uid } : {}),
       };
     }
@@ -163,6 +182,35 @@ async function commitNow(repoDir: string, desiredPath: string, event: ApprovalEv
     if (moved === 'busy') await sleep(5 + Math.floor(Math.random() * 20 * attempt));
   }
   throw new RollcallError('git', `could not commit approval ${event.platform}/${event.approvalId} to ${branch} of ${repoDir}: the branch kept moving (${MAX_ATTEMPTS} attempts); it is retried with the next delivery`);
+}
+
+/**
+ * After the tracked branch moved: when this repository has a work tree with that branch checked out,
+ * brings `file` in its index and work tree from `before` to `after` (the only path that changed), so
+ * the checkout does not look as if it reverted the approval. A person's uncommitted edit of that
+ * same file (staged or not) is left alone, with a warning; other files are never touched.
+ */
+async function syncWorkTree(git: Git, gitIn: (dir: string) => Git, trackedRef: string, file: string, before: string | undefined, after: string, logger: Pick<Logger, 'warn'> | undefined): Promise<void> {
+  const probe = await git(['rev-parse', '--is-bare-repository', '--show-toplevel'], { okExitCodes: [0, 128] });
+  const [bare = '', top = ''] = probe.text.split('\n');
+  if (probe.exitCode !== 0 || bare.trim() !== 'false' || top.trim() === '') return;
+  const head = await git(['symbolic-ref', '--quiet', 'HEAD'], { okExitCodes: [0, 1, 128] });
+  if (head.text.trim() !== trackedRef) return;
+  const root = top.trim();
+  // From the top of the work tree, where the paths of the tree are the paths of files.
+  const inRoot = gitIn(root);
+  // What the index and the work tree hold at `file` now, compared with what the old tip had.
+  const staged = (await inRoot(['ls-files', '--stage', '-z', '--', `:(literal)${file}`])).text.split('\0').filter(Boolean)[0];
+  const indexOid = staged?.split(' ')[1];
+  const worktree = await inRoot(['hash-object', '--', file], { okExitCodes: [0, 128] });
+  const worktreeOid = worktree.exitCode === 0 ? worktree.text.trim() : undefined;
+  if (indexOid !== before || worktreeOid !== before) {
+    logger?.warn({ file, workTree: root }, 'the checked-out work tree has uncommitted changes to the file an approval changed: left as they are; git diff shows them against the new commit');
+    return;
+  }
+  // The index entry first, then the file written from it (checkout-index applies the checkout filters and records its stat).
+  await inRoot(['update-index', '--verbose', '--add', '--cacheinfo', `100644,${after},${file}`]);
+  await inRoot(['checkout-index', '--force', '--', file]);
 }
 
 type Git = (args: readonly string[], more?: Omit<GitOptions, 'env'> & { okExitCodes?: readonly number[] }) => Promise<GitResult>;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -207,15 +207,47 @@ describe('commitApproval', () => {
     expect(show('main:desired-state/users/E2001.yaml')).toBe(show(`${result.sha}:desired-state/users/E2001.yaml`));
   });
 
-  it('never touches the work tree or the index', async () => {
+  it('brings a checkout of the tracked branch along for the changed file only, keeping unrelated edits', async () => {
     const { commit, git, repo } = setup();
-    const files = snapshot(repo);
-    const index = readFileSync(path.join(repo, '.git', 'index'));
-    await commit('PI-8', onboard('E2001', 'newbie'));
-    await commit('PI-9', { kind: 'offboard', empId: 'E1001', flow: 'dingtalk/PROC-OFFBOARD' });
-    expect(snapshot(repo)).toEqual(files);
-    expect(readFileSync(path.join(repo, '.git', 'index')).equals(index)).toBe(true);
+    writeFileSync(path.join(repo, 'desired-state', 'users', 'E1003.yaml'), `${readFileSync(path.join(repo, 'desired-state', 'users', 'E1003.yaml'), 'utf8')}# my note\n`);
+    writeFileSync(path.join(repo, 'scratch.txt'), 'untracked\n');
+    const onboarded = await commit('PI-8', onboard('E2001', 'newbie'));
+    const offboarded = await commit('PI-9', { kind: 'offboard', empId: 'E1001', flow: 'dingtalk/PROC-OFFBOARD' });
+    expect([onboarded.status, offboarded.status]).toEqual(['committed', 'committed']);
+    expect(git('status', '--porcelain', '--untracked-files=all')).toBe(' M desired-state/users/E1003.yaml\n?? scratch.txt\n');
+    expect(readFileSync(path.join(repo, 'desired-state', 'users', 'E2001.yaml'), 'utf8')).toBe(git('show', 'main:desired-state/users/E2001.yaml'));
+    expect(readFileSync(path.join(repo, 'desired-state', 'users', 'E1001.yaml'), 'utf8')).toMatch(/^state: absent$/m);
+    expect(readFileSync(path.join(repo, 'desired-state', 'users', 'E1003.yaml'), 'utf8')).toMatch(/# my note\n$/);
     expect(readdirSync(path.join(repo, '.git')).filter((name) => name.startsWith('rollcall-index'))).toEqual([]);
+  });
+
+  it('leaves a person\'s uncommitted edit of the changed file as it is, with a warning', async () => {
+    const { commit, git, repo } = setup();
+    const file = path.join(repo, 'desired-state', 'users', 'E1001.yaml');
+    const edited = `${readFileSync(file, 'utf8')}shell: /bin/sh\n`;
+    writeFileSync(file, edited);
+    const warnings: unknown[] = [];
+    const result = await commit('PI-12', { kind: 'offboard', empId: 'E1001', flow: 'dingtalk/PROC-OFFBOARD' }, undefined, { logger: { warn: (...args: unknown[]) => void warnings.push(args) } as never });
+    expect(result).toMatchObject({ status: 'committed' });
+    expect(readFileSync(file, 'utf8')).toBe(edited);
+    expect(git('show', 'main:desired-state/users/E1001.yaml')).toMatch(/^state: absent$/m);
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0])).toContain('desired-state/users/E1001.yaml');
+    // A new file the person created at the onboarded path is theirs too.
+    const created = path.join(repo, 'desired-state', 'users', 'E2001.yaml');
+    writeFileSync(created, 'mine\n');
+    await commit('PI-13', onboard('E2001', 'newbie'), undefined, { logger: { warn: (...args: unknown[]) => void warnings.push(args) } as never });
+    expect(readFileSync(created, 'utf8')).toBe('mine\n');
+    expect(warnings).toHaveLength(2);
+  });
+
+  it('commits into a bare repository', async () => {
+    const { commit, git, repo } = setup();
+    const bare = `${repo}-bare.git`;
+    execFileSync('git', ['clone', '-q', '--bare', repo, bare]);
+    const result = await commitApproval(bare, 'desired-state', approval('PI-14'), onboard('E2001', 'newbie'), { env });
+    expect(result).toMatchObject({ status: 'committed', merge: 'fast-forward' });
+    expect(git('status', '--porcelain')).toBe('');
   });
 
   it('leaves a checkout of another branch clean: git status says nothing', async () => {
@@ -228,6 +260,29 @@ describe('commitApproval', () => {
     expect(snapshot(repo)).toEqual(files);
     expect(git('rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe('work');
     expect(git('log', '--format=%s', '-2', 'main').trim().split('\n')).toEqual(['Grant E1001 (zhangsan)', 'Onboard E2002 (newbie2)']);
+  });
+
+  it('with branchOnly, creates only the approval branch on the base and leaves the tracked branch alone', async () => {
+    const { commit, git } = setup();
+    const tip = git('rev-parse', 'main').trim();
+    git('update-ref', 'refs/remotes/origin/main', tip);
+    const result = await commit('PI-15', onboard('E2001', 'newbie'), undefined, { branchOnly: { base: 'refs/remotes/origin/main' } });
+    expect(result).toMatchObject({ status: 'committed', branch: 'rollcall/dingtalk-PI-15', merge: 'none', tip });
+    expect(git('rev-parse', 'main').trim()).toBe(tip);
+    expect(git('log', '-1', '--format=%P', 'rollcall/dingtalk-PI-15').trim()).toBe(tip);
+    expect(git('status', '--porcelain')).toBe('');
+    expect(await commit('PI-15', onboard('E2001', 'newbie'), undefined, { branchOnly: { base: 'refs/remotes/origin/main' } })).toMatchObject({ status: 'existing', sha: result.status === 'committed' ? result.sha : '' });
+  });
+
+  it('writes the onboarded person\'s platform id, and refuses one another record carries', async () => {
+    const { commit, show } = setup();
+    expect(await commit('PI-16', { ...onboard('E2001', 'newbie'), platformId: 'ding_new' })).toMatchObject({ status: 'committed' });
+    expect(show('main:desired-state/users/E2001.yaml')).toMatch(/^ids: \{ dingtalk: "ding_new" \}$/m);
+    // users/E1011.yaml of the example carries dingtalk: fengsan01.
+    expect(await commit('PI-17', { ...onboard('E2002', 'newbie2'), platformId: 'fengsan01' })).toEqual({
+      status: 'refused',
+      reason: 'the dingtalk user fengsan01 already has a record (E1011): changes to existing users go through grant, revoke or offboard',
+    });
   });
 
   it('refuses an approval id that cannot name a branch', async () => {
