@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RollcallError } from '../../config/errors.js';
 
@@ -67,26 +67,32 @@ export const CHAT_API_PATHS = {
   larkSubscribe: '/open-apis/approval/v4/approvals/:approval_code/subscribe',
 } as const;
 
-interface Answer {
+/** A JSON reply of one of the emulator's endpoints. */
+export interface Answer {
   status: number;
   body: object;
   headers?: Record<string, string>;
 }
 
-interface DingtalkInstance {
+/** A DingTalk instance as the emulator keeps it. */
+export interface DingtalkInstance {
   id: string;
   processCode: string;
   title: string;
   originatorUserId: string;
   createTime: string;
   finishTime?: string;
+  /** Epoch ms of createTime and finishTime (events carry those, the API minutes). */
+  createdAt: number;
+  finishedAt?: number;
   status: 'RUNNING' | 'COMPLETED';
   result: '' | 'agree' | 'refuse';
   form: Record<string, string>;
   approvers: string[];
 }
 
-interface LarkInstance {
+/** A Lark instance as the emulator keeps it. */
+export interface LarkInstance {
   code: string;
   approvalCode: string;
   userId: string;
@@ -97,8 +103,23 @@ interface LarkInstance {
   approvers: string[];
 }
 
-/** Starts the emulator. */
+/** Starts the emulator (the open APIs alone; `startChatEmulator` adds event delivery). */
 export async function startChatOpenApiEmulator(options: ChatOpenApiEmulatorOptions): Promise<ChatOpenApiEmulator> {
+  const core = createChatOpenApi(options);
+  const server = await listenChatServer(options.port, (request, response) => serve(request, response, async (method, url, body, headers) => core.handle(method, url, body, headers)));
+  return { ...core.api, url: server.url, close: server.close };
+}
+
+/** The open APIs without a server: their request handler and the test-facing API. */
+export interface ChatOpenApi {
+  handle(method: string, url: URL, body: unknown, headers: IncomingMessage['headers']): Answer;
+  api: Omit<ChatOpenApiEmulator, 'url' | 'close'>;
+  dingtalkInstance(id: string): Readonly<DingtalkInstance> | undefined;
+  larkInstance(code: string): Readonly<LarkInstance> | undefined;
+}
+
+/** The open APIs' state and request handler, for a server that also serves other endpoints. */
+export function createChatOpenApi(options: Omit<ChatOpenApiEmulatorOptions, 'port'>): ChatOpenApi {
   const lifetime = options.tokenLifetimeSeconds ?? 7200;
   const dingtalkTokens = new Map<string, number>();
   const larkTokens = new Map<string, number>();
@@ -188,27 +209,20 @@ export async function startChatOpenApiEmulator(options: ChatOpenApiEmulatorOptio
     return { status: 200, body: { code: 0, msg: 'success', data: {} } };
   }
 
-  const server = createServer((request, response) => {
-    void serve(request, response, handle);
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(new RollcallError('invalid-input', `the chat emulator cannot listen on port ${options.port ?? 0}: ${error.message}; choose another --port`, { cause: error })));
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
-  });
-
   let sequence = 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
+  const api: ChatOpenApi['api'] = {
     calls,
     dingtalk: {
       createInstance(input) {
         const id = `${randomBytes(4).toString('hex')}-${String(++sequence).padStart(4, '0')}-proc`;
+        const now = new Date();
         dingtalkInstances.set(id, {
           id,
           processCode: input.processCode,
           title: input.title ?? `${input.originatorUserId} submitted ${input.processCode}`,
           originatorUserId: input.originatorUserId,
-          createTime: isoMinute(new Date()),
+          createTime: isoMinute(now),
+          createdAt: now.getTime(),
           status: 'RUNNING',
           result: '',
           form: { ...input.form },
@@ -219,9 +233,11 @@ export async function startChatOpenApiEmulator(options: ChatOpenApiEmulatorOptio
       complete(id, result) {
         const instance = dingtalkInstances.get(id);
         if (instance === undefined) throw new RollcallError('invalid-input', `no DingTalk instance ${id} in the emulator`);
+        const now = new Date();
         instance.status = 'COMPLETED';
         instance.result = result;
-        instance.finishTime = isoMinute(new Date());
+        instance.finishTime = isoMinute(now);
+        instance.finishedAt = now.getTime();
       },
     },
     lark: {
@@ -245,12 +261,37 @@ export async function startChatOpenApiEmulator(options: ChatOpenApiEmulatorOptio
       dingtalkTokens.clear();
       larkTokens.clear();
     },
-    close() {
-      return new Promise<void>((resolve) => {
+  };
+  return { handle, api, dingtalkInstance: (id) => dingtalkInstances.get(id), larkInstance: (code) => larkInstances.get(code) };
+}
+
+/** A listening emulator server on 127.0.0.1. */
+export interface ChatServer {
+  readonly server: Server;
+  readonly url: string;
+  readonly port: number;
+  /** Stops listening and cuts every connection (WebSocket ones included). */
+  close(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1:`port` (0: a free port) with `handler`. */
+export async function listenChatServer(port: number | undefined, handler: (request: IncomingMessage, response: ServerResponse) => Promise<void>): Promise<ChatServer> {
+  const server = createServer((request, response) => {
+    void handler(request, response);
+  });
+  const bound = await new Promise<number>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(new RollcallError('invalid-input', `the chat emulator cannot listen on port ${port ?? 0}: ${error.message}; choose another --port`, { cause: error })));
+    server.listen(port ?? 0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+  return {
+    server,
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      });
-    },
+      }),
   };
 }
 
@@ -260,7 +301,7 @@ function renderDingtalk(instance: DingtalkInstance): object {
   const taskResult = instance.result === 'agree' ? 'AGREE' : instance.result === 'refuse' ? 'REFUSE' : 'NONE';
   return {
     title: instance.title,
-    businessId: instance.id.slice(0, 12),
+    businessId: dingtalkBusinessId(instance.id),
     originatorUserId: instance.originatorUserId,
     originatorDeptId: '1',
     status: instance.status,
@@ -290,7 +331,7 @@ function renderDingtalk(instance: DingtalkInstance): object {
 function renderLark(instance: LarkInstance): object {
   const done = instance.status !== 'PENDING';
   const fields = Object.entries(instance.form).map(([name, value], index) => ({ id: `widget${index + 1}`, custom_id: name, name, type: 'input', ext: null, value }));
-  const openId = (userId: string) => `ou_${Buffer.from(userId).toString('hex').padEnd(32, '0').slice(0, 32)}`;
+  const openId = larkOpenId;
   return {
     approval_code: instance.approvalCode,
     approval_name: instance.approvalCode,
@@ -332,7 +373,21 @@ function renderLark(instance: LarkInstance): object {
   };
 }
 
-async function serve(request: IncomingMessage, response: ServerResponse, handle: (method: string, url: URL, body: unknown, headers: IncomingMessage['headers']) => Answer): Promise<void> {
+/** The open_id the emulator gives a Lark user id (stable, `ou_` and 32 hex digits, as Lark's). */
+export function larkOpenId(userId: string): string {
+  return `ou_${Buffer.from(userId).toString('hex').padEnd(32, '0').slice(0, 32)}`;
+}
+
+/** The businessId the emulator gives a DingTalk instance (the API and the events agree). */
+export function dingtalkBusinessId(instanceId: string): string {
+  return instanceId.slice(0, 12);
+}
+
+/**
+ * Reads a request whole, parses its body as JSON when it is (otherwise `undefined`), and sends the
+ * handler's answer as JSON; a handler that throws gets a 500.
+ */
+export async function serve(request: IncomingMessage, response: ServerResponse, handle: (method: string, url: URL, body: unknown, headers: IncomingMessage['headers']) => Promise<Answer>): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
@@ -344,7 +399,7 @@ async function serve(request: IncomingMessage, response: ServerResponse, handle:
   }
   let answer: Answer;
   try {
-    answer = handle(request.method ?? 'GET', new URL(request.url ?? '/', 'http://127.0.0.1'), body, request.headers);
+    answer = await handle(request.method ?? 'GET', new URL(request.url ?? '/', 'http://127.0.0.1'), body, request.headers);
   } catch {
     answer = { status: 500, body: { error: 'internal error' } };
   }
@@ -353,7 +408,7 @@ async function serve(request: IncomingMessage, response: ServerResponse, handle:
   response.end(payload);
 }
 
-function headerOf(headers: IncomingMessage['headers'], name: string): string | undefined {
+export function headerOf(headers: IncomingMessage['headers'], name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
