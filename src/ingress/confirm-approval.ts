@@ -20,19 +20,17 @@ export interface ConfirmClients {
 }
 
 /**
- * A notice with what the event said beyond the instance id. DingTalk's instance reply carries no
- * processCode, so the `bpms_instance_change` event's (kept by parse-notice.ts) is used then.
- */
-export type ApprovalNoticeWithHints = ApprovalNotice & { processCode?: string };
-
-/**
  * Fetches the notice's instance and, when it is finished and approved, returns the ApprovalEvent.
  * Not approved, not finished, or no client for the platform → `{ ok: false, reason }`.
+ *
+ * Everything comes from the reply but DingTalk's processCode: DingTalk's instance reply has none,
+ * so the notice's (from the verified `bpms_instance_change` event) stands in. It picks the flow
+ * of approvals.yaml; a forged one would need a forged delivery, which verification refuses.
  *
  * @throws RollcallError `cloud-api` when the platform fails after the client's retries (the
  *   notice should be kept and tried again) or the reply lacks what an ApprovalEvent needs.
  */
-export async function confirmApproval(notice: ApprovalNoticeWithHints, clients: ConfirmClients): Promise<ConfirmedApproval> {
+export async function confirmApproval(notice: ApprovalNotice, clients: ConfirmClients): Promise<ConfirmedApproval> {
   if (notice.platform === 'dingtalk') {
     if (clients.dingtalk === undefined) return { ok: false, reason: 'DingTalk is not configured (ROLLCALL_DINGTALK_APP_KEY and ROLLCALL_DINGTALK_APP_SECRET): cannot confirm the approval' };
     return dingtalkApproval(notice, await clients.dingtalk.processInstance(notice.instanceId));
@@ -42,7 +40,7 @@ export async function confirmApproval(notice: ApprovalNoticeWithHints, clients: 
 }
 
 /** The ApprovalEvent of a DingTalk instance; exported for tests of replies the emulator does not make. */
-export function dingtalkApproval(notice: ApprovalNoticeWithHints, instance: DingtalkProcessInstance): ConfirmedApproval {
+export function dingtalkApproval(notice: ApprovalNotice, instance: DingtalkProcessInstance): ConfirmedApproval {
   const id = notice.instanceId;
   if (instance.status !== 'COMPLETED') return { ok: false, reason: `DingTalk approval ${id} is ${instance.status}, not finished` };
   if (instance.result !== 'agree') return { ok: false, reason: `DingTalk approval ${id} finished with result ${instance.result || 'none'}, not agree` };
@@ -79,7 +77,7 @@ export function dingtalkApproval(notice: ApprovalNoticeWithHints, instance: Ding
 }
 
 /** The ApprovalEvent of a Lark instance; exported for tests of replies the emulator does not make. */
-export function larkApproval(notice: ApprovalNoticeWithHints, instance: LarkApprovalInstance): ConfirmedApproval {
+export function larkApproval(notice: ApprovalNotice, instance: LarkApprovalInstance): ConfirmedApproval {
   const id = notice.instanceId;
   if (instance.status !== 'APPROVED') return { ok: false, reason: `Lark approval ${id} is ${instance.status}, not APPROVED` };
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApprovalNotice, IngressNotice, IngressPath } from './ingress-notice.js';
+import type { IngressNotice, IngressPath } from './ingress-notice.js';
 
 /*
  * Verified, decrypted platform events → IngressNotice. Pure and lenient: the platforms add fields
@@ -34,7 +34,8 @@ const DingtalkUserLeave = z.looseObject({
 
 const LarkApprovalInstance = z.looseObject({
   instance_code: z.string().min(1),
-  status: z.string().nullish(),
+  approval_code: z.string().min(1).nullish().catch(undefined),
+  status: z.string().nullish().catch(undefined),
 });
 
 const LarkUserDeleted = z.looseObject({
@@ -64,9 +65,17 @@ export function noticeFromDingtalkEvent(eventType: string, eventId: string | und
     const { processInstanceId, processCode, type, result } = parsed.data;
     if (type !== 'finish') return { ignored: `DingTalk approval ${processInstanceId} changed (${type ?? 'no type'}), not finished` };
     if (result !== 'agree') return { ignored: `DingTalk approval ${processInstanceId} finished with result ${result ?? 'none'}, not agree` };
-    const notice: ApprovalNotice = { kind: 'approval', platform: 'dingtalk', eventId: eventId ?? `bpms_instance_change:${processInstanceId}:finish`, instanceId: processInstanceId, via };
-    // DingTalk's instance reply has no processCode: the event's is kept for confirmApproval.
-    return { notice: processCode ? Object.assign(notice, { processCode }) : notice };
+    return {
+      notice: {
+        kind: 'approval',
+        platform: 'dingtalk',
+        eventId: eventId ?? `bpms_instance_change:${processInstanceId}:finish`,
+        instanceId: processInstanceId,
+        // DingTalk's instance reply has no processCode: confirmApproval falls back on the event's.
+        ...(processCode ? { processCode } : {}),
+        via,
+      },
+    };
   }
   if (eventType === 'user_leave_org') {
     const parsed = DingtalkUserLeave.safeParse(data);
@@ -114,9 +123,9 @@ export function noticeFromLarkEvent(eventType: string, eventId: string, event: R
   if (eventType === 'approval_instance' || eventType === 'approval.instance.status_changed_v4') {
     const parsed = LarkApprovalInstance.safeParse(event);
     if (!parsed.success) return { ignored: `a Lark ${eventType} without an instance_code` };
-    const { instance_code: instanceId, status } = parsed.data;
+    const { instance_code: instanceId, approval_code: processCode, status } = parsed.data;
     if (status?.toUpperCase() !== 'APPROVED') return { ignored: `Lark approval ${instanceId} is ${status ?? 'without a status'}, not APPROVED` };
-    return { notice: { kind: 'approval', platform: 'lark', eventId, instanceId, via } };
+    return { notice: { kind: 'approval', platform: 'lark', eventId, instanceId, ...(processCode ? { processCode } : {}), via } };
   }
   if (eventType === 'contact.user.deleted_v3') {
     const parsed = LarkUserDeleted.safeParse(event);

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RollcallError } from '../../src/config/errors.js';
 import { CHAT_API_PATHS, startChatOpenApiEmulator, type ChatOpenApiEmulator } from '../../src/emulators/chat/open-api-emulator.js';
-import { confirmApproval, dingtalkApproval, larkApproval, type ApprovalNoticeWithHints } from '../../src/ingress/confirm-approval.js';
+import { confirmApproval, dingtalkApproval, larkApproval } from '../../src/ingress/confirm-approval.js';
+import type { ApprovalNotice } from '../../src/ingress/ingress-notice.js';
 import { DingtalkOpenApi, DingtalkProcessInstance } from '../../src/ingress/dingtalk/open-api.js';
 import { LarkOpenApi, type LarkApprovalInstance } from '../../src/ingress/lark/open-api.js';
 
@@ -24,7 +25,7 @@ async function setup() {
   return { emulator, clients };
 }
 
-const dingtalkNotice = (instanceId: string, processCode: string | undefined = 'PROC-ONBOARD'): ApprovalNoticeWithHints => ({
+const dingtalkNotice = (instanceId: string, processCode: string | undefined = 'PROC-ONBOARD'): ApprovalNotice => ({
   kind: 'approval',
   platform: 'dingtalk',
   eventId: `ev-${instanceId}`,
@@ -32,7 +33,7 @@ const dingtalkNotice = (instanceId: string, processCode: string | undefined = 'P
   via: 'http',
   ...(processCode ? { processCode } : {}),
 });
-const larkNotice = (instanceId: string): ApprovalNoticeWithHints => ({ kind: 'approval', platform: 'lark', eventId: `ev-${instanceId}`, instanceId, via: 'http' });
+const larkNotice = (instanceId: string): ApprovalNotice => ({ kind: 'approval', platform: 'lark', eventId: `ev-${instanceId}`, instanceId, via: 'http' });
 
 describe('confirmApproval against the chat open-API emulator: DingTalk', () => {
   it('builds the ApprovalEvent of an approved instance from the API reply', async () => {

@@ -53,7 +53,7 @@ describe('noticeFromDingtalkHttpEvent', () => {
 describe('noticeFromLarkEvent', () => {
   it('turns v1 approval_instance and v2 status_changed_v4 with APPROVED into approval notices', () => {
     const v1 = { type: 'approval_instance', approval_code: 'AC', instance_code: 'IC-1', status: 'APPROVED', uuid: 'u' };
-    expect(noticeFromLarkEvent('approval_instance', 'uuid-1', v1, 'http')).toEqual({ notice: { kind: 'approval', platform: 'lark', eventId: 'uuid-1', instanceId: 'IC-1', via: 'http' } });
+    expect(noticeFromLarkEvent('approval_instance', 'uuid-1', v1, 'http')).toEqual({ notice: { kind: 'approval', platform: 'lark', eventId: 'uuid-1', instanceId: 'IC-1', processCode: 'AC', via: 'http' } });
     expect(noticeFromLarkEvent('approval.instance.status_changed_v4', 'ev-2', { instance_code: 'IC-2', status: 'approved' }, 'stream')).toMatchObject({ notice: { instanceId: 'IC-2', eventId: 'ev-2' } });
   });
 

@@ -88,7 +88,7 @@ describe('POST /ingress/lark', () => {
     const first = await deliver(server, v1Approval('APPROVED'));
     expect(first.status).toBe(200);
     expect(await first.json()).toEqual({});
-    expect(notices).toEqual([{ kind: 'approval', platform: 'lark', eventId: 'uuid-1', instanceId: 'IC-1', via: 'http' }]);
+    expect(notices).toEqual([{ kind: 'approval', platform: 'lark', eventId: 'uuid-1', instanceId: 'IC-1', processCode: 'AC', via: 'http' }]);
     const again = await deliver(server, v1Approval('APPROVED'));
     expect(again.status).toBe(200);
     expect(lines.some((line) => line.msg === 'redelivery ignored' && line.eventId === 'uuid-1')).toBe(true);
