@@ -10,7 +10,7 @@ import {
   type HttpDeliveryOutcome,
   type LarkCallbackTarget,
 } from './deliver-callbacks.js';
-import { createDingtalkStreamGateway, DINGTALK_GATEWAY_PATH } from './dingtalk-stream-gateway.js';
+import { createDingtalkStreamGateway, DINGTALK_GATEWAY_PATH, type DingtalkStreamEvent } from './dingtalk-stream-gateway.js';
 import { createLarkLongConnection, LARK_ENDPOINT_PATH, type LarkClientConfig } from './lark-long-connection.js';
 import {
   createChatOpenApi,
@@ -100,6 +100,8 @@ export interface ChatEmulator extends Omit<ChatOpenApiEmulator, 'dingtalk' | 'la
     complete(id: string, result: 'agree' | 'refuse'): Promise<Delivery[]>;
     /** Open Stream connections. */
     readonly streamConnections: number;
+    /** Pushes any event over the stream, whatever `deliveries` say (tests of odd frames). */
+    pushStreamEvent(event: DingtalkStreamEvent): Promise<Delivery>;
   };
   readonly lark: Omit<ChatOpenApiEmulator['lark'], 'complete'> & {
     /** Completes the instance and delivers `approval_instance` on every path that is on, if its approval code is subscribed. */
@@ -251,6 +253,9 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
       },
       get streamConnections() {
         return gateway.connections;
+      },
+      async pushStreamEvent(event) {
+        return fromPush('stream', await gateway.push(event));
       },
     },
     lark: {

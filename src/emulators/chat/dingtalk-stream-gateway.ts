@@ -41,7 +41,8 @@ export interface DingtalkStreamEvent {
   eventType: string;
   eventId: string;
   bornAt: number;
-  data: object;
+  /** Sent as its JSON; a string is sent as it is (tests of clients that meet data that is not JSON). */
+  data: object | string;
 }
 
 export interface DingtalkStreamGateway {
@@ -118,7 +119,7 @@ export function createDingtalkStreamGateway(options: DingtalkStreamGatewayOption
             eventCorpId: options.corpId,
             eventUnifiedAppId: options.unifiedAppId,
           },
-          data: JSON.stringify(event.data),
+          data: typeof event.data === 'string' ? event.data : JSON.stringify(event.data),
         }),
       );
       return messageId;
