@@ -1,7 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
 import type { Logger } from '../config/logger.js';
+import { checkEventBridgeSecret, readCloudEvents } from '../ingress/eventbridge/cloud-events.js';
 import type { HttpRequest, HttpResponse, Route } from '../ingress/http-server.js';
+import type { NoticeSink } from '../ingress/ingress-notice.js';
 import { readPushHook } from '../source/push-hook.js';
 import type { Metrics } from './metrics.js';
 import type { StateStore } from './state-store.js';
@@ -23,20 +23,17 @@ export interface DaemonRoutesOptions {
   onPush(): void;
   /** Cloud Assistant announced new instances (FirstHeartbeat). */
   onNewInstances(ids: string[]): void;
+  /** A task of this invocation completed (TaskCompleted): its results can be read now. */
+  onInvocationCompleted?(invokeId: string): void;
+  /** Where approvals and leavers that come through EventBridge go (the approvals inbox). */
+  sink?: NoticeSink;
 }
 
-/** A CloudEvent as EventBridge delivers it; only what rollcall reads, the rest passes. */
-const CloudEvent = z.looseObject({
-  id: z.string().min(1),
-  source: z.string(),
-  type: z.string(),
-  data: z.looseObject({ instanceId: z.string().optional() }).optional(),
-});
-
 /**
- * The daemon's own routes: health, readiness, status, metrics, the git push hook, and Cloud
- * Assistant's events from EventBridge. The hook and the events only wake rollcall up: what it
- * then does comes from git and from the ECS API, never from the request's content.
+ * The daemon's own routes: health, readiness, status, metrics, the git push hook, and the events
+ * EventBridge delivers (Cloud Assistant's, and approvals). The hook and Cloud Assistant's events
+ * only wake rollcall up: what it then does comes from git and from the ECS API, never from the
+ * request's content; an approval is confirmed with the platform before anything is committed.
  */
 export function daemonRoutes(options: DaemonRoutesOptions): Route[] {
   return [
@@ -68,41 +65,31 @@ export function daemonRoutes(options: DaemonRoutesOptions): Route[] {
 }
 
 function receiveEvents(request: HttpRequest, options: DaemonRoutesOptions): HttpResponse {
-  if (options.eventSecret && !sameSecret(header(request, 'x-rollcall-secret'), options.eventSecret)) {
+  if (options.eventSecret && !checkEventBridgeSecret(request.headers, options.eventSecret)) {
     return { status: 401, body: { error: 'missing or wrong X-Rollcall-Secret header' } };
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(request.body.toString('utf8'));
-  } catch {
-    return { status: 400, body: { error: 'the body is not JSON: send a CloudEvent or a batch of them' } };
-  }
-  const events = Array.isArray(parsed) ? parsed : [parsed];
+  const read = readCloudEvents(request.body, { headers: request.headers });
+  if (!read.ok) return { status: read.status, body: { error: read.error } };
   const appeared: string[] = [];
+  let approvals = 0;
   let ignored = 0;
-  for (const value of events) {
-    const event = CloudEvent.safeParse(value);
-    if (!event.success) return { status: 400, body: { error: `not a CloudEvent: ${event.error.issues[0]?.path.join('.') ?? ''} ${event.error.issues[0]?.message ?? ''}`.trim() } };
+  for (const event of read.events) {
+    if (event.kind === 'invocation-finished') {
+      // Only a wake-up: results are read from Cloud Assistant. Every instance's event counts, so no dedupe.
+      options.onInvocationCompleted?.(event.invokeId);
+      continue;
+    }
     // Deliveries are retried by EventBridge: each event id counts once.
-    if (!options.store.markSeen(event.data.id, event.data.source)) continue;
-    if (event.data.source === 'acs.ecs' && event.data.type === 'ecs:CloudAssistant:FirstHeartbeat' && event.data.data?.instanceId) appeared.push(event.data.data.instanceId);
-    else ignored++;
+    if (!options.store.markSeen(event.id, event.source)) continue;
+    if (event.kind === 'instance-appeared') appeared.push(event.instanceId);
+    else if (event.kind === 'notice' && options.sink) {
+      options.sink(event.notice);
+      approvals++;
+    } else ignored++;
   }
   if (appeared.length > 0) {
     options.log.info({ instances: appeared }, 'new instances announced');
     options.onNewInstances(appeared);
   }
-  return { status: 200, body: { accepted: events.length, newInstances: appeared.length, ignored } };
-}
-
-function header(request: HttpRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function sameSecret(given: string | undefined, expected: string): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return { status: 200, body: { accepted: read.events.length, newInstances: appeared.length, approvals, ignored } };
 }

@@ -102,6 +102,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       metrics.outboxPending.set(pending);
     });
     const executors = new Map<string, Promise<Executor>>();
+    /** The executors made so far, for wake-ups that must not wait for one to be made. */
+    const madeExecutors = new Set<Executor>();
     const executorFor = (region: string): Promise<Executor> => {
       let executor = executors.get(region);
       if (!executor) {
@@ -114,6 +116,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           // fleet before they end would plan what they are about to do.
           const waited = await created.quiesce();
           if (waited > 0) log.info({ region, invocations: waited }, 'waited for runs a previous rollcall started');
+          madeExecutors.add(created);
           return created;
         })();
         executor.catch(() => executors.delete(region));
@@ -155,6 +158,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         ...(eventSecret ? { eventSecret } : {}),
         onPush,
         onNewInstances: (ids) => reconciler.instancesAppeared(ids),
+        onInvocationCompleted: (invokeId) => {
+          for (const executor of madeExecutors) executor.invocationCompleted?.(invokeId);
+        },
       }),
     });
     cleanups.unshift(() => server.close());

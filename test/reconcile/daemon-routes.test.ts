@@ -4,6 +4,7 @@ import { createLogger } from '../../src/config/logger.js';
 import { firstHeartbeatEvent } from '../../src/emulators/ecs/first-heartbeat-event.js';
 import { taskCompletedEvent } from '../../src/emulators/ecs/task-completed-event.js';
 import { startHttpServer, type HttpServer } from '../../src/ingress/http-server.js';
+import type { IngressNotice } from '../../src/ingress/ingress-notice.js';
 import { daemonRoutes, type DaemonRoutesOptions } from '../../src/reconcile/daemon-routes.js';
 import { Metrics, reconcilerMetrics } from '../../src/reconcile/metrics.js';
 import { StateStore } from '../../src/reconcile/state-store.js';
@@ -20,6 +21,8 @@ interface Harness {
   metrics: Metrics;
   pushes: number;
   announced: string[][];
+  completed: string[];
+  notices: IngressNotice[];
   setNotReady(reason: string | undefined): void;
 }
 
@@ -42,6 +45,8 @@ async function start(secrets: Pick<DaemonRoutesOptions, 'hookSecret' | 'eventSec
     metrics,
     pushes: 0,
     announced: [] as string[][],
+    completed: [] as string[],
+    notices: [] as IngressNotice[],
     setNotReady: (reason: string | undefined) => (notReady = reason),
   };
   const server: HttpServer = await startHttpServer({
@@ -57,6 +62,11 @@ async function start(secrets: Pick<DaemonRoutesOptions, 'hookSecret' | 'eventSec
       ...secrets,
       onPush: () => harness.pushes++,
       onNewInstances: (ids) => harness.announced.push(ids),
+      onInvocationCompleted: (invokeId) => harness.completed.push(invokeId),
+      sink: (notice) => {
+        harness.notices.push(notice);
+        return true;
+      },
     }),
   });
   cleanups.push(() => store.close(), () => server.close());
@@ -76,7 +86,8 @@ function heartbeat(instanceId: string) {
 function postEvents(url: string, events: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${url}/ingress/eventbridge`, {
     method: 'POST',
-    headers: { 'content-type': 'application/cloudevents+json', ...headers },
+    // A list is a batch: EventBridge sends it as application/cloudevents-batch+json.
+    headers: { 'content-type': Array.isArray(events) ? 'application/cloudevents-batch+json' : 'application/cloudevents+json', ...headers },
     body: typeof events === 'string' ? events : JSON.stringify(events),
   });
 }
@@ -200,7 +211,7 @@ describe('POST /ingress/eventbridge', () => {
     const harness = await start();
     const response = await postEvents(harness.url, heartbeat('i-bp1new0000001'));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: 1, newInstances: 1, ignored: 0 });
+    expect(await response.json()).toEqual({ accepted: 1, newInstances: 1, approvals: 0, ignored: 0 });
     expect(harness.announced).toEqual([['i-bp1new0000001']]);
   });
 
@@ -208,7 +219,7 @@ describe('POST /ingress/eventbridge', () => {
     const harness = await start();
     const response = await postEvents(harness.url, [heartbeat('i-bp1new0000001'), heartbeat('i-bp1new0000002')]);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: 2, newInstances: 2, ignored: 0 });
+    expect(await response.json()).toEqual({ accepted: 2, newInstances: 2, approvals: 0, ignored: 0 });
     expect(harness.announced).toEqual([['i-bp1new0000001', 'i-bp1new0000002']]);
   });
 
@@ -218,11 +229,11 @@ describe('POST /ingress/eventbridge', () => {
     await postEvents(harness.url, event);
     const again = await postEvents(harness.url, event);
     expect(again.status).toBe(200);
-    expect(await again.json()).toEqual({ accepted: 1, newInstances: 0, ignored: 0 });
+    expect(await again.json()).toEqual({ accepted: 1, newInstances: 0, approvals: 0, ignored: 0 });
     // And within one batch.
     const other = heartbeat('i-bp1new0000004');
     const batch = await postEvents(harness.url, [other, other]);
-    expect(await batch.json()).toEqual({ accepted: 2, newInstances: 1, ignored: 0 });
+    expect(await batch.json()).toEqual({ accepted: 2, newInstances: 1, approvals: 0, ignored: 0 });
     expect(harness.announced).toEqual([['i-bp1new0000003'], ['i-bp1new0000004']]);
   });
 
@@ -254,11 +265,26 @@ describe('POST /ingress/eventbridge', () => {
 
     const inBatch = await postEvents(harness.url, [heartbeat('i-bp1new0000006'), { id: 'x', source: 'acs.ecs' }]);
     expect(inBatch.status).toBe(400);
-    expect(((await inBatch.json()) as { error: string }).error).toMatch(/^not a CloudEvent: type/);
+    expect(((await inBatch.json()) as { error: string }).error).toMatch(/^not a CloudEvent: event 1: type/);
     expect(harness.announced).toEqual([]);
   });
 
-  it('TaskCompleted and other events are counted as ignored', async () => {
+  it('an approval through EventBridge goes to the sink once, however often it is delivered', async () => {
+    const harness = await start();
+    const approval = {
+      id: 'evt-approval-1',
+      source: 'dingtalk.approval',
+      type: 'bpms_instance_change',
+      specversion: '1.0',
+      data: { EventType: 'bpms_instance_change', processInstanceId: 'PI-1', processCode: 'PROC-ONBOARD', type: 'finish', result: 'agree', staffId: 'u1' },
+    };
+    const first = await postEvents(harness.url, approval);
+    expect(await first.json()).toEqual({ accepted: 1, newInstances: 0, approvals: 1, ignored: 0 });
+    await postEvents(harness.url, [approval, approval]);
+    expect(harness.notices).toEqual([expect.objectContaining({ kind: 'approval', platform: 'dingtalk', instanceId: 'PI-1', eventId: 'evt-approval-1', via: 'eventbridge' })]);
+  });
+
+  it('TaskCompleted wakes the invocation it names; other sources are ignored', async () => {
     const harness = await start();
     const completed = taskCompletedEvent({
       accountId: '1234567890123456',
@@ -274,7 +300,8 @@ describe('POST /ingress/eventbridge', () => {
     const foreign = { ...heartbeat('i-bp1new0000007'), source: 'acs.other' };
     const response = await postEvents(harness.url, [completed, foreign, heartbeat('i-bp1new0000008')]);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: 3, newInstances: 1, ignored: 2 });
+    expect(await response.json()).toEqual({ accepted: 3, newInstances: 1, approvals: 0, ignored: 1 });
     expect(harness.announced).toEqual([['i-bp1new0000008']]);
+    expect(harness.completed).toEqual(['t-1']);
   });
 });
