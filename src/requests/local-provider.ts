@@ -113,7 +113,7 @@ export class LocalProvider implements RequestProvider {
       await git(['update-ref', refs.tracked, remoteTip, result.tip], { okExitCodes: [0, 1, 128] });
       // Someone else pushed first (rejected), or their push moved or locked a ref while the remote applied ours
       // (an atomic transaction that failed as a whole): the next fetch tells which.
-      const rejected = lines.some((line) => line.startsWith('!') && /non-fast-forward|fetch first|already exists|stale info|cannot lock ref|failed to lock|incorrect old value|atomic transaction failed/.test(line));
+      const rejected = lines.some((line) => line.startsWith('!') && /non-fast-forward|fetch first|already exists|stale info|cannot lock ref|failed to lock|failed to update ref|incorrect old value|atomic transaction failed/.test(line));
       if (!rejected) {
         const why = lines.filter((line) => line.startsWith('!')).map((line) => line.split('\t')[2]).join('; ') || pushed.stderr.trim();
         throw new RollcallError('git', `could not push approval ${event.platform}/${event.approvalId} to ${branch} of ${remote}: ${why}; check the remote's URL, credentials and branch protection`);
