@@ -165,11 +165,12 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
   const httpOptions = () => ({ signal: aborter.signal, ...definedOnly({ retryDelaysMs: timing.retryDelaysMs }) });
   const larkToken = () => deliveries.lark?.callback?.verificationToken ?? options.lark.verificationToken ?? '';
 
-  async function deliverDingtalk(eventType: string, streamData: object, httpEvent: object): Promise<Delivery[]> {
+  /** `httpEvent` gets the stream's eventId: HTTP pushes of some events carry it, of others not. */
+  async function deliverDingtalk(eventType: string, streamData: object, httpEvent: (eventId: string) => object): Promise<Delivery[]> {
     const eventId = randomBytes(16).toString('hex');
     const { callback, stream } = deliveries.dingtalk ?? {};
     const runs: Array<Promise<Delivery>> = [];
-    if (callback !== undefined) runs.push(deliverDingtalkCallback(callback, options.dingtalk.appKey, { ...httpEvent, eventId }, httpOptions()).then((outcome) => fromHttp(outcome)));
+    if (callback !== undefined) runs.push(deliverDingtalkCallback(callback, options.dingtalk.appKey, httpEvent(eventId), httpOptions()).then((outcome) => fromHttp(outcome)));
     if (stream === true) runs.push(gateway.push({ eventType, eventId, bornAt: Date.now(), data: streamData }).then((outcome) => fromPush('stream', outcome)));
     return Promise.all(runs);
   }
@@ -197,7 +198,7 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
       bizCategoryId: '',
       url: `https://aflow.dingtalk.com/dingtalk/mobile/homepage.htm?dinghash=approval&procInstId=${instance.id}`,
     };
-    return deliverDingtalk('bpms_instance_change', data, { EventType: 'bpms_instance_change', CorpId: corpId, ...data });
+    return deliverDingtalk('bpms_instance_change', data, (eventId) => ({ EventType: 'bpms_instance_change', CorpId: corpId, eventId, ...data }));
   }
 
   async function larkFinished(instance: Readonly<LarkInstance>): Promise<Delivery[]> {
@@ -231,7 +232,7 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
   function userLeft(platform: ChatPlatform, userId: string): Promise<Delivery[]> {
     const now = Date.now();
     if (platform === 'dingtalk') {
-      return deliverDingtalk('user_leave_org', { timeStamp: now, userId: [userId] }, { EventType: 'user_leave_org', TimeStamp: String(now), UserId: [userId], CorpId: corpId });
+      return deliverDingtalk('user_leave_org', { timeStamp: now, userId: [userId] }, () => ({ EventType: 'user_leave_org', TimeStamp: String(now), UserId: [userId], CorpId: corpId }));
     }
     const eventId = randomBytes(16).toString('hex');
     const user = { open_id: larkOpenId(userId), user_id: userId, union_id: `on_${randomBytes(16).toString('hex')}`, name: userId };
