@@ -320,6 +320,12 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
     return undefined;
   }
 
+  /** Counts a request to a connection endpoint in `calls`, as the open APIs count theirs. */
+  function count(path: string, answer: Answer): Answer {
+    core.api.calls.set(path, (core.api.calls.get(path) ?? 0) + 1);
+    return answer;
+  }
+
   function describe(): object {
     const { dingtalk = {}, lark = {} } = deliveries;
     return {
@@ -348,8 +354,8 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
 
   const server = await listenChatServer(options.port, (request, response) =>
     serve(request, response, async (method, url, body, headers) => {
-      if (url.pathname === DINGTALK_GATEWAY_PATH && method === 'POST') return gateway.open(body);
-      if (url.pathname === LARK_ENDPOINT_PATH && method === 'POST') return longConnection.endpoint(body);
+      if (url.pathname === DINGTALK_GATEWAY_PATH && method === 'POST') return count(DINGTALK_GATEWAY_PATH, gateway.open(body));
+      if (url.pathname === LARK_ENDPOINT_PATH && method === 'POST') return count(LARK_ENDPOINT_PATH, longConnection.endpoint(body));
       return (await control(method, url, body)) ?? core.handle(method, url, body, headers);
     }),
   );
