@@ -237,6 +237,12 @@ export interface ReconcilerMetrics {
   apiErrors: Counter;
   /** `rollcall_outbox_pending`: notifications not yet delivered. */
   outboxPending: Gauge;
+  /** `rollcall_approval_notices_total{platform, via, result}`; result: stored or duplicate. */
+  approvalNotices: Counter;
+  /** `rollcall_approvals_handled_total{outcome}`; outcome: submitted, refused, ignored or retry. */
+  approvalsHandled: Counter;
+  /** `rollcall_approval_inbox_open`: notices received and not handled yet. */
+  approvalInboxOpen: Gauge;
   /** `rollcall_last_applied_timestamp_seconds`: Unix time of the last successful apply. */
   lastAppliedTimestamp: Gauge;
   /** `rollcall_ready`: 1 while the status is Ready, else 0. */
@@ -253,6 +259,9 @@ export function reconcilerMetrics(metrics: Metrics): ReconcilerMetrics {
     apiCalls: metrics.counter('rollcall_cloud_api_calls_total', 'Cloud API calls by action.', ['action']),
     apiErrors: metrics.counter('rollcall_cloud_api_errors_total', 'Cloud API calls that failed, by action and error code.', ['action', 'code']),
     outboxPending: metrics.gauge('rollcall_outbox_pending', 'Chat notifications waiting in the outbox.'),
+    approvalNotices: metrics.counter('rollcall_approval_notices_total', 'Verified approval and leaver notices by platform, ingress path and result (stored, duplicate).', ['platform', 'via', 'result']),
+    approvalsHandled: metrics.counter('rollcall_approvals_handled_total', 'Approval notices handled, by outcome (submitted, refused, ignored, retry).', ['outcome']),
+    approvalInboxOpen: metrics.gauge('rollcall_approval_inbox_open', 'Approval notices received and not handled yet.'),
     lastAppliedTimestamp: metrics.gauge('rollcall_last_applied_timestamp_seconds', 'Unix time of the last revision applied without failure.'),
     ready: metrics.gauge('rollcall_ready', '1 while the reconciler is Ready, else 0.'),
   };

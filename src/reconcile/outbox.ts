@@ -3,7 +3,7 @@ import type { StateStore } from './state-store.js';
 
 /** What the reconciler tells people about: the notifier turns it into a chat message. */
 export interface Notification {
-  kind: 'applied' | 'apply-failed' | 'stalled' | 'drift-detected' | 'drift-corrected' | 'break-glass';
+  kind: 'applied' | 'apply-failed' | 'stalled' | 'drift-detected' | 'drift-corrected' | 'break-glass' | 'request-submitted' | 'request-refused';
   /** The channel of `approvals.yaml` it goes to; `ops` is the operators' channel. */
   channel: string;
   /** One line. */

@@ -189,6 +189,9 @@ describe('reconcilerMetrics', () => {
       .filter((line) => line.startsWith('# TYPE'))
       .map((line) => line.slice('# TYPE '.length));
     expect(types).toEqual([
+      'rollcall_approval_inbox_open gauge',
+      'rollcall_approval_notices_total counter',
+      'rollcall_approvals_handled_total counter',
       'rollcall_cloud_api_calls_total counter',
       'rollcall_cloud_api_errors_total counter',
       'rollcall_drift_corrected_total counter',
