@@ -119,6 +119,8 @@ export interface ChatEmulator extends Omit<ChatOpenApiEmulator, 'dingtalk' | 'la
   readonly deliveries: Readonly<ChatDeliveries>;
   /** The URL check a platform's console runs when the callback URL is saved. */
   checkCallbackUrl(platform: ChatPlatform): Promise<HttpDeliveryOutcome>;
+  /** Cuts every Stream and long connection (the platforms do now and then); clients reconnect. */
+  dropConnections(): void;
   /** `ws://127.0.0.1:P`. */
   readonly wsUrl: string;
 }
@@ -283,6 +285,10 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
       return { instanceId, deliveries: await emulator.lark.complete(instanceId, result === 'agree' ? 'APPROVED' : 'REJECTED') };
     },
     userLeft,
+    dropConnections() {
+      gateway.dropConnections();
+      longConnection.dropConnections();
+    },
     configureDeliveries(next) {
       if (next.dingtalk !== undefined) deliveries.dingtalk = { ...next.dingtalk };
       if (next.lark !== undefined) deliveries.lark = { ...next.lark };

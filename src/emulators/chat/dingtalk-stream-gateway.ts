@@ -56,6 +56,8 @@ export interface DingtalkStreamGateway {
   readonly connections: number;
   /** Messages the clients sent that are not acks of a push or answers to a ping, for tests. */
   readonly stray: readonly unknown[];
+  /** Says `disconnect` to every connection and cuts it, as the platform does now and then. */
+  dropConnections(): void;
   close(): void;
 }
 
@@ -218,6 +220,12 @@ export function createDingtalkStreamGateway(options: DingtalkStreamGatewayOption
         return await queue.deliver(event.eventId);
       } finally {
         events.delete(event.eventId);
+      }
+    },
+    dropConnections() {
+      for (const connection of connections.values()) {
+        connection.socket.send(JSON.stringify({ specVersion: '1.0', type: 'SYSTEM', headers: { contentType: 'application/json', messageId: randomUUID(), time: String(Date.now()), topic: 'disconnect' }, data: '{}' }));
+        connection.socket.terminate();
       }
     },
     close() {

@@ -55,6 +55,8 @@ export interface LarkLongConnection {
   readonly connections: number;
   /** Pings answered so far, for tests. */
   readonly pings: number;
+  /** Cuts every connection, as the platform does now and then. */
+  dropConnections(): void;
   close(): void;
 }
 
@@ -192,6 +194,9 @@ export function createLarkLongConnection(options: LarkLongConnectionOptions): La
       } finally {
         payloads.delete(eventId);
       }
+    },
+    dropConnections() {
+      for (const { socket } of connections.values()) socket.terminate();
     },
     close() {
       queue.close();

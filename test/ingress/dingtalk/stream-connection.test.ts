@@ -113,6 +113,17 @@ describe('connectDingtalkStream (dingtalk-stream SDK against the emulator)', () 
     expect(events).toHaveLength(1);
   });
 
+  it('reconnects (the SDK) after the gateway says disconnect and cuts the connection', async () => {
+    const emulator = await start();
+    const events: DingtalkStreamEvent[] = [];
+    await connect(emulator, (event) => (events.push(event), true));
+    emulator.dropConnections();
+    for (let wait = 0; wait < 60 && !(emulator.dingtalk.streamConnections === 1 && emulator.calls.get('/v1.0/gateway/connections/open') === 2); wait += 1) await sleep(50);
+    expect(emulator.calls.get('/v1.0/gateway/connections/open')).toBe(2);
+    expect((await emulator.userLeft('dingtalk', 'u-3'))[0]).toMatchObject({ ok: true, attempts: 1 });
+    expect(events).toHaveLength(1);
+  });
+
   it('close() stops for good: the connection goes and does not come back', async () => {
     const emulator = await start();
     const { connection } = await connect(emulator, () => true);
