@@ -145,6 +145,10 @@ class RollcallStreamClient extends DWClient {
  * Opens DingTalk's event stream. Resolves once connected, or after a first attempt that failed for
  * a reason that may pass (network, 5xx; logged, the SDK keeps retrying every second); rejects with
  * an `invalid-input` RollcallError when the gateway refuses the credentials (and stops).
+ *
+ * The SDK's `keepAlive` stays off: its heartbeat interval is not cleared when it reconnects, so each
+ * reconnect would add one. A connection that dies without TCP noticing is therefore found only by
+ * the gateway (it stops getting ping answers and pushes elsewhere), not by this client.
  */
 export async function connectDingtalkStream(options: DingtalkStreamOptions): Promise<DingtalkStreamConnection> {
   const log = options.log.child({ component: 'dingtalk-stream' });

@@ -106,7 +106,8 @@ export async function connectLarkLongConnection(options: LarkLongConnectionOptio
     loggerLevel: LoggerLevel.trace,
     autoReconnect: true,
     handshakeTimeoutMs: 15_000,
-    onReady: () => settle?.({ ok: true }),
+    // After a first failed try, the first success is onReady too (not onReconnected).
+    onReady: () => (settle !== undefined ? settle({ ok: true }) : log.info('Lark long connection connected')),
     onError: (error) => {
       log.error({ err: error.message }, 'Lark long connection gave up');
       settle?.({ ok: false, error });
