@@ -15,13 +15,13 @@ afterEach(async () => {
   await Promise.all(emulators.splice(0).map((emulator) => emulator.close()));
 });
 
-async function start(port = 0) {
+async function start(port = 0, pingIntervalMs?: number) {
   const emulator = await startChatEmulator({
     port,
     dingtalk: { appKey: 'dingkey', appSecret: 'dingsecret' },
     lark: { appId: 'cli_0123456789abcdef', appSecret: 'larksecret' },
     deliveries: { dingtalk: { stream: true } },
-    timing: { ackTimeoutMs: 150, giveUpAfterMs: 3000 },
+    timing: { ackTimeoutMs: 150, giveUpAfterMs: 3000, ...(pingIntervalMs !== undefined ? { pingIntervalMs } : {}) },
   });
   emulators.push(emulator);
   return emulator;
@@ -122,6 +122,14 @@ describe('connectDingtalkStream (dingtalk-stream SDK against the emulator)', () 
     expect(emulator.calls.get('/v1.0/gateway/connections/open')).toBe(2);
     expect((await emulator.userLeft('dingtalk', 'u-3'))[0]).toMatchObject({ ok: true, attempts: 1 });
     expect(events).toHaveLength(1);
+  });
+
+  it("answers the gateway's SYSTEM pings (the SDK echoes them), so the connection is kept", async () => {
+    const emulator = await start(0, 30);
+    await connect(emulator, () => true);
+    await sleep(200); // several ping periods; two unanswered pings would cut the connection
+    expect(emulator.dingtalk.streamConnections).toBe(1);
+    expect(emulator.calls.get('/v1.0/gateway/connections/open')).toBe(1);
   });
 
   it('close() stops for good: the connection goes and does not come back', async () => {

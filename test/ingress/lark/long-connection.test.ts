@@ -51,6 +51,8 @@ describe('connectLarkLongConnection (the Lark SDK WSClient against the emulator)
     expect([...emulator.lark.subscriptions].sort()).toEqual(['APPROVAL-1', 'APPROVAL-2']);
     expect(emulator.calls.get('/open-apis/approval/v4/approvals/:approval_code/subscribe')).toBe(2);
     expect(emulator.lark.longConnections).toBe(1);
+    for (let wait = 0; wait < 20 && emulator.lark.pings === 0; wait += 1) await sleep(10);
+    expect(emulator.lark.pings).toBe(1); // WSClient pings as soon as it is open, and got its pong
 
     const { instanceId, deliveries } = await emulator.approve({ platform: 'lark', code: 'APPROVAL-2', originator: 'u-1', approvers: ['u-2'], form: { login: 'amy' } });
     expect(deliveries).toEqual([{ via: 'long-connection', ok: true, attempts: 1 }]);
