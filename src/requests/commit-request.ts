@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
@@ -61,6 +61,8 @@ const KIND_TITLES: Record<Request['kind'], string> = { onboard: 'Onboard', offbo
 const queues = new Map<string, Promise<unknown>>();
 /** The git directory of each repository committed to: where private index files go. */
 const gitDirs = new Map<string, string>();
+/** The top of each repository's work tree, '' for a bare one. */
+const workTrees = new Map<string, string>();
 
 /**
  * Commits one approved request into the repository at `repoDir`, exactly once per approval id:
@@ -162,7 +164,7 @@ async function commitNow(repoDir: string, desiredPath: string, event: ApprovalEv
       if (!options.branchOnly) {
         const before = tree.find((entry) => entry.path === file)?.oid;
         try {
-          await syncWorkTree(git, (dir) => (args, more = {}) => runGit(dir, args, { ...more, env: options.env ?? process.env }), trackedRef, file, before, blob, options.logger);
+          await syncWorkTree(git, (dir) => (args, more = {}) => runGit(dir, args, { ...more, env: options.env ?? process.env }), repoDir, gitDir, trackedRef, file, before, blob, change.text, options.logger);
         } catch (error) {
           // The commit stands (the refs moved); a checkout that could not follow (a git of its own held the index) is as after a push.
           options.logger?.warn({ err: error, file }, 'could not bring the checked-out work tree to the approval commit: git status shows the file as changed until it is checked out again');
@@ -186,31 +188,41 @@ async function commitNow(repoDir: string, desiredPath: string, event: ApprovalEv
 
 /**
  * After the tracked branch moved: when this repository has a work tree with that branch checked out,
- * brings `file` in its index and work tree from `before` to `after` (the only path that changed), so
+ * brings `file` in its index and work tree from `before` to `after` (text `text`; the only path that changed), so
  * the checkout does not look as if it reverted the approval. A person's uncommitted edit of that
  * same file (staged or not) is left alone, with a warning; other files are never touched.
  */
-async function syncWorkTree(git: Git, gitIn: (dir: string) => Git, trackedRef: string, file: string, before: string | undefined, after: string, logger: Pick<Logger, 'warn'> | undefined): Promise<void> {
-  const probe = await git(['rev-parse', '--is-bare-repository', '--show-toplevel'], { okExitCodes: [0, 128] });
-  const [bare = '', top = ''] = probe.text.split('\n');
-  if (probe.exitCode !== 0 || bare.trim() !== 'false' || top.trim() === '') return;
-  const head = await git(['symbolic-ref', '--quiet', 'HEAD'], { okExitCodes: [0, 1, 128] });
-  if (head.text.trim() !== trackedRef) return;
-  const root = top.trim();
-  // From the top of the work tree, where the paths of the tree are the paths of files.
-  const inRoot = gitIn(root);
-  // What the index and the work tree hold at `file` now, compared with what the old tip had.
-  const staged = (await inRoot(['ls-files', '--stage', '-z', '--', `:(literal)${file}`])).text.split('\0').filter(Boolean)[0];
-  const indexOid = staged?.split(' ')[1];
-  const worktree = await inRoot(['hash-object', '--', file], { okExitCodes: [0, 128] });
-  const worktreeOid = worktree.exitCode === 0 ? worktree.text.trim() : undefined;
-  if (indexOid !== before || worktreeOid !== before) {
+async function syncWorkTree(git: Git, gitIn: (dir: string) => Git, repoDir: string, gitDir: string, trackedRef: string, file: string, before: string | undefined, after: string, text: string, logger: Pick<Logger, 'warn'> | undefined): Promise<void> {
+  let root = workTrees.get(repoDir);
+  if (root === undefined) {
+    const probe = await git(['rev-parse', '--is-bare-repository', '--show-toplevel'], { okExitCodes: [0, 128] });
+    const [bare = '', top = ''] = probe.text.split('\n');
+    root = probe.exitCode === 0 && bare.trim() === 'false' ? top.trim() : '';
+    workTrees.set(repoDir, root);
+  }
+  if (root === '') return;
+  // HEAD read from its file (this work tree's own git dir): a git process per commit saved on the hot path.
+  const head = await readFile(path.join(gitDir, 'HEAD'), 'utf8').catch(() => '');
+  if (head.trim() !== `ref: ${trackedRef}`) return;
+  // From the top of the work tree, where the paths of the tree are the paths of files. One status
+  // call says what the index holds at `file` (hI) and whether the work tree differs from it (Y):
+  // HEAD is the new tip already, so a clean path shows as staged back to the old tip's version.
+  const status = (await gitIn(root)(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignored=no', '--', `:(literal)${file}`])).text;
+  const entries = status.split('\0').filter(Boolean);
+  const tracked = entries.find((entry) => entry.startsWith('1 '));
+  if (tracked === undefined && entries.length === 0) return; // index and work tree hold the new version already
+  const fields = tracked?.split(' ') ?? [];
+  const indexOid = /^0+$/.test(fields[7] ?? '') ? undefined : fields[7];
+  const clean = entries.length === 1 && tracked !== undefined && indexOid === before && fields[1]?.[1] === '.';
+  if (!clean) {
     logger?.warn({ file, workTree: root }, 'the checked-out work tree has uncommitted changes to the file an approval changed: left as they are; git diff shows them against the new commit');
     return;
   }
-  // The index entry first, then the file written from it (checkout-index applies the checkout filters and records its stat).
-  await inRoot(['update-index', '--verbose', '--add', '--cacheinfo', `100644,${after},${file}`]);
-  await inRoot(['checkout-index', '--force', '--', file]);
+  // The file is the blob's text as is (user files have no checkout filters), and the index entry that blob.
+  const destination = path.join(root, file);
+  await mkdir(path.dirname(destination), { recursive: true });
+  await writeFile(destination, text);
+  await gitIn(root)(['update-index', '--verbose', '--add', '--cacheinfo', `100644,${after},${file}`]);
 }
 
 type Git = (args: readonly string[], more?: Omit<GitOptions, 'env'> & { okExitCodes?: readonly number[] }) => Promise<GitResult>;
