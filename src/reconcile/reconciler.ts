@@ -7,6 +7,7 @@ import { loadDesiredState } from '../desired/load-desired-state.js';
 import type { DesiredState } from '../desired/types.js';
 import type { ApplyResult, Executor } from '../executors/types.js';
 import { plan as buildPlan } from '../plan/build-plan.js';
+import { render as renderPlan } from '../plan/render-plan.js';
 import type { Plan, PlanPolicy } from '../plan/types.js';
 import type { DesiredRepository, Revision } from '../source/desired-repository.js';
 import type { ResultNotes, ResultRecord, ResultTrigger } from '../source/result-notes.js';
@@ -502,6 +503,21 @@ export class Reconciler {
       const kind = record.trigger === 'drift' ? 'drift-corrected' : record.trigger === 'break-glass' ? 'break-glass' : 'applied';
       this.notify(`result:${record.attempt}`, { kind, channel: 'ops', title: `${sha.slice(0, 12)} ${record.trigger === 'drift' ? 'restored' : 'applied'}: ${revision.subject ?? ''}`.trim(), text: describeRecord(record), revision: sha });
     }
+  }
+
+  /**
+   * What applying commit `sha` would do to the fleet as it is now, as plan text (a pull request's
+   * body shows it to the reviewer). Reads the fleet; changes nothing, records nothing.
+   */
+  async planFor(sha: string): Promise<string> {
+    const revision = await this.options.repo.revision(sha);
+    const loaded = await this.load(revision, undefined);
+    if (!loaded.ok) return `This change would not be applied: the desired state is not valid.\n${loaded.problems.join('\n')}`;
+    const { desired, policy } = loaded.good;
+    const executor = await this.options.executorFor(desired.fleet.region);
+    const listed = await executor.instances(desired.fleet.hostgroups);
+    const inventory = await executor.inventory(listed.instances);
+    return renderPlan(buildPlan(desired, inventory.observed, policy, this.now()));
   }
 
   /** The revision's reconcile ended; a restart starts after it (unless it is older than the one marked). */

@@ -409,6 +409,23 @@ describe('Reconciler: revisions', () => {
   });
 });
 
+describe('Reconciler: the plan of a proposed change', () => {
+  it('renders what a commit would do to the fleet as it is, applying nothing', async () => {
+    const executor = new FakeExecutor();
+    const { reconciler } = reconcilerWith(executor);
+    repo.commit('Initial desired state');
+    const proposed = repo.commit('Give zhangsan /bin/sh', ZHANGSAN_SH);
+    const text = await reconciler.planFor(proposed.sha);
+    expect(text).toContain('zhangsan');
+    expect(text).toMatch(/\/bin\/sh/);
+    expect(executor.applies).toHaveLength(0);
+    const broken = repo.commit('Break E1001', BROKEN_YAML);
+    const refusal = await reconciler.planFor(broken.sha);
+    expect(refusal).toMatch(/^This change would not be applied: the desired state is not valid\./);
+    expect(refusal).toContain("desired-state/users/E1001.yaml:3:1: YAML:");
+  });
+});
+
 describe('Reconciler: after a crash', () => {
   it('a new Reconciler on the same store finishes the attempt with the same name, without planning again', async () => {
     const first = repo.commit('Initial desired state');
