@@ -17,7 +17,10 @@ export interface LeaverEvent {
   eventId: string;
   /** `user_leave_org`, `contact.user.deleted_v3`: the form of record says which. Default {@link LEAVER_EVENTS}. */
   eventType?: string;
-  /** The platform user ids of the people who left (DingTalk userId, Lark open_id or user_id). */
+  /**
+   * The platform user ids of the people who left: DingTalk userId; for Lark both the open_id and the
+   * user_id of the event, since a record may carry either.
+   */
   userIds: readonly string[];
   /** When the event happened (ISO 8601): the commits' author date. */
   occurredAt: string;
