@@ -106,6 +106,9 @@ export class LocalProvider implements RequestProvider {
       if (pushed.exitCode === 0 && lines.every((line) => !line.startsWith('!'))) {
         await git(['update-ref', refs.remoteTracked, result.tip]);
         await git(['update-ref', refs.remoteOwn, result.sha]);
+        // "Up to date": another delivery made the very same commit (same tip, same second) and pushed it first.
+        const ownLine = lines.find((line) => line.includes(`:${refs.own}\t`));
+        if (ownLine?.startsWith('=')) return { status: 'existing', sha: result.sha, branch: own };
         return result;
       }
       // Nothing half-applied: the refs this attempt moved go back to what the remote has.
