@@ -82,9 +82,17 @@ const COMMANDS: Record<string, Command> = {
     run: (values, _positionals, io) => inventoryCommand({ dir: dirOption(values, io), json: Boolean(values.json), executor: executorFromFlags(values, io) }, io),
   },
   emulate: {
-    summary: 'run one emulator alone in the foreground (ecs); prints its endpoint as one JSON line',
-    usage: 'rollcall emulate ecs [--port P] [--instances N] [--tags k=v…] [--region R]',
-    options: { port: { type: 'string' }, instances: { type: 'string' }, tags: { type: 'string', multiple: true }, region: { type: 'string' } },
+    summary: 'run one emulator alone in the foreground (ecs, chat); prints its endpoint as one JSON line',
+    usage: 'rollcall emulate ecs [--port P] [--instances N] [--tags k=v…] [--region R]\n       rollcall emulate chat [--port P] [--deliver-to ROLLCALL_URL] [--dingtalk-via http|stream] [--lark-via http|long-connection]',
+    options: {
+      port: { type: 'string' },
+      instances: { type: 'string' },
+      tags: { type: 'string', multiple: true },
+      region: { type: 'string' },
+      'deliver-to': { type: 'string' },
+      'dingtalk-via': { type: 'string' },
+      'lark-via': { type: 'string' },
+    },
     run: (values, positionals, io) =>
       emulateCommand(
         {
@@ -93,6 +101,9 @@ const COMMANDS: Record<string, Command> = {
           instances: Number(stringOption(values.instances) ?? 3),
           tags: parseTags((values.tags as string[] | undefined) ?? []),
           ...(typeof values.region === 'string' ? { region: values.region } : {}),
+          ...(typeof values['deliver-to'] === 'string' ? { deliverTo: values['deliver-to'] } : {}),
+          ...(typeof values['dingtalk-via'] === 'string' ? { dingtalkVia: values['dingtalk-via'] } : {}),
+          ...(typeof values['lark-via'] === 'string' ? { larkVia: values['lark-via'] } : {}),
         },
         io,
       ),

@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/config/logger.js';
 import { Ecs, createEcsClient } from '../../src/executors/cloud-assistant/create-ecs-client.js';
+import { connectDingtalkStream } from '../../src/ingress/dingtalk/stream-connection.js';
 import { sandboxSkipReason } from '../integration/agent-harness.js';
 import { runCli } from './run-cli.js';
 
@@ -33,10 +35,56 @@ describe('rollcall emulate', () => {
     }
   });
 
-  it('says which emulators this version has', async () => {
-    const run = await runCli(['emulate', 'chat']);
+  it('chat: prints the ROLLCALL_* variables of its apps; rollcall approve makes it push the approval over the Stream connection', async () => {
+    const child = spawn(process.execPath, ['src/cli/bin.js', 'emulate', 'chat', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const events: { eventType: string; data: unknown }[] = [];
+    let stream: { close(): Promise<void> } | undefined;
+    try {
+      const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+      const printed = JSON.parse(line) as { endpoint: string; url: string; paths: unknown; env: Record<string, string> };
+      expect(printed.url).toBe(`http://${printed.endpoint}`);
+      expect(printed.paths).toEqual({ dingtalk: 'stream', lark: 'long-connection' });
+      expect(printed.env).toMatchObject({ ROLLCALL_DINGTALK_STREAM: 'true', ROLLCALL_DINGTALK_API: printed.url, ROLLCALL_LARK_LONG_CONNECTION: 'true', ROLLCALL_LARK_DOMAIN: printed.url });
+      expect(printed.env.ROLLCALL_LARK_APP_ID).toMatch(/^cli_[0-9a-f]{16}$/);
+      // What rollcall serve does with those variables.
+      stream = await connectDingtalkStream({
+        clientId: printed.env.ROLLCALL_DINGTALK_APP_KEY!,
+        clientSecret: printed.env.ROLLCALL_DINGTALK_APP_SECRET!,
+        apiBase: printed.env.ROLLCALL_DINGTALK_API!,
+        log: createLogger({ ROLLCALL_LOG_LEVEL: 'silent' }),
+        onEvent: (event) => (events.push(event), true),
+      });
+      const approved = await runCli(['approve', '--emulator', printed.url, '--platform', 'dingtalk', '--flow', 'onboard', '--field', 'empId=E8001', '--field', 'login=cliuser', '--field', '角色=devops']);
+      expect(approved.stderr).toBe('');
+      expect(approved.code).toBe(0);
+      expect(approved.stdout).toMatch(/^dingtalk approval \S+ \(PROC-ONBOARD\) approved\n  stream: acknowledged\n$/);
+      expect(events).toEqual([expect.objectContaining({ eventType: 'bpms_instance_change', data: expect.objectContaining({ processCode: 'PROC-ONBOARD', type: 'finish', result: 'agree' }) })]);
+
+      const unknownFlow = await runCli(['approve', '--emulator', printed.url, '--platform', 'lark', '--flow', 'offboard']);
+      expect(unknownFlow.code).toBe(1);
+      expect(unknownFlow.stderr).toContain('approvals.yaml has no lark offboard flow; its lark flows are 7C468A54-GRANT (grant), 9D2B11F0-REVOKE (revoke)');
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number];
+      expect(code).toBe(0);
+    } finally {
+      await stream?.close();
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 30_000);
+
+  it('says which emulators there are, and what a chat emulator needs for HTTP callbacks', async () => {
+    const run = await runCli(['emulate', 'eventbus']);
     expect(run.code).toBe(64);
-    expect(run.stderr).toContain('the chat emulator is not part of this version yet; emulate ecs is');
+    expect(run.stderr).toContain('no eventbus emulator: emulate ecs or emulate chat');
     expect((await runCli(['emulate', 'ecs', '--tags', 'novalue'])).stderr).toContain('--tags novalue: write tags as key=value');
+    expect((await runCli(['emulate', 'chat', '--dingtalk-via', 'http'])).stderr).toContain("HTTP callbacks need rollcall's address: pass --deliver-to");
+    expect((await runCli(['emulate', 'chat', '--lark-via', 'carrier-pigeon'])).stderr).toContain('--lark-via carrier-pigeon: must be http or long-connection');
+  });
+
+  it('approve: says what is missing or wrong before reaching any emulator', async () => {
+    expect((await runCli(['approve', '--platform', 'dingtalk', '--flow', 'onboard'])).stderr).toContain('--emulator: give the chat emulator URL');
+    expect((await runCli(['approve', '--emulator', 'http://127.0.0.1:9', '--platform', 'wechat', '--flow', 'onboard'])).stderr).toContain('--platform wechat: must be dingtalk or lark');
+    expect((await runCli(['approve', '--emulator', 'http://127.0.0.1:9', '--platform', 'dingtalk', '--flow', 'onboard', '--field', 'novalue'])).stderr).toContain('--field novalue: write fields as label=value');
+    expect((await runCli(['approve', '--emulator', 'http://127.0.0.1:9', '--platform', 'dingtalk', '--flow', 'onboard', '--field', 'empId=E1'])).stderr).toContain('cannot reach the chat emulator at http://127.0.0.1:9');
   });
 });

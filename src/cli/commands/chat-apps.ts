@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import type { ChatDeliveries, ChatEmulator } from '../../emulators/chat/chat-emulator.js';
+
+/** The two chat apps an emulator plays: DingTalk's internal app and Lark's self-built app, with their callback secrets. */
+export interface ChatApps {
+  dingtalk: { appKey: string; appSecret: string; token: string; aesKey: string };
+  lark: { appId: string; appSecret: string; verificationToken: string; encryptKey: string };
+}
+
+/** How approvals reach rollcall from each platform. */
+export interface ChatPaths {
+  dingtalk: 'http' | 'stream';
+  lark: 'http' | 'long-connection';
+}
+
+/** Fresh credentials for a local emulator, in the platforms' formats (Lark's appId must be `cli_` and 16 hex digits). */
+export function newChatApps(): ChatApps {
+  const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+  return {
+    dingtalk: {
+      appKey: `dingdev${hex(6)}`,
+      appSecret: hex(24),
+      token: hex(8),
+      // encodingAesKey: 43 base64 characters (32 bytes without the padding).
+      aesKey: randomBytes(32).toString('base64').replace(/=+$/, '').replace(/\+/g, 'A').replace(/\//g, 'B'),
+    },
+    lark: { appId: `cli_${hex(8)}`, appSecret: hex(16), verificationToken: hex(12), encryptKey: hex(12) },
+  };
+}
+
+/** What the emulator delivers where, for a rollcall at `rollcallUrl`. */
+export function chatDeliveries(apps: ChatApps, paths: ChatPaths, rollcallUrl: string): ChatDeliveries {
+  const base = rollcallUrl.replace(/\/+$/, '');
+  return {
+    dingtalk: paths.dingtalk === 'http' ? { callback: { url: `${base}/ingress/dingtalk`, token: apps.dingtalk.token, aesKey: apps.dingtalk.aesKey } } : { stream: true },
+    lark: paths.lark === 'http' ? { callback: { url: `${base}/ingress/lark`, encryptKey: apps.lark.encryptKey, verificationToken: apps.lark.verificationToken } } : { longConnection: true },
+  };
+}
+
+/** The ROLLCALL_* variables that point rollcall's ingress at the emulator, as configured. */
+export function chatEnvironment(apps: ChatApps, paths: ChatPaths, emulator: Pick<ChatEmulator, 'url'>): Record<string, string> {
+  return {
+    ROLLCALL_DINGTALK_APP_KEY: apps.dingtalk.appKey,
+    ROLLCALL_DINGTALK_APP_SECRET: apps.dingtalk.appSecret,
+    ROLLCALL_DINGTALK_API: emulator.url,
+    ...(paths.dingtalk === 'http' ? { ROLLCALL_DINGTALK_TOKEN: apps.dingtalk.token, ROLLCALL_DINGTALK_AES_KEY: apps.dingtalk.aesKey } : { ROLLCALL_DINGTALK_STREAM: 'true' }),
+    ROLLCALL_LARK_APP_ID: apps.lark.appId,
+    ROLLCALL_LARK_APP_SECRET: apps.lark.appSecret,
+    ROLLCALL_LARK_DOMAIN: emulator.url,
+    ...(paths.lark === 'http' ? { ROLLCALL_LARK_VERIFICATION_TOKEN: apps.lark.verificationToken, ROLLCALL_LARK_ENCRYPT_KEY: apps.lark.encryptKey } : { ROLLCALL_LARK_LONG_CONNECTION: 'true' }),
+  };
+}
