@@ -75,8 +75,10 @@ const workTrees = new Map<string, string>();
  * transaction that expects the tip read. A lost race recomputes against the new tip: the same file
  * content → a merge commit; a different one (a uid taken meanwhile) → the commit is made again.
  *
- * Only objects and refs are written: never the work tree or the index. A work tree that has the
- * tracked branch checked out sees it move, as after a push to a checked-out branch.
+ * Objects and refs are written; a work tree that has the tracked branch checked out gets the changed
+ * file in its index and work tree too, unless the person has edits of that file (kept, with a
+ * warning to `logger`): the checkout does not look as if it reverted the approval. With
+ * `branchOnly`, only the approval branch is created (the github provider's pull requests).
  *
  * @param desiredPath the desired-state folder inside the repository, e.g. `desired-state`
  */
