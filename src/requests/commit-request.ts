@@ -215,16 +215,18 @@ async function syncWorkTree(git: Git, gitIn: (dir: string) => Git, repoDir: stri
   if (tracked === undefined && entries.length === 0) return; // index and work tree hold the new version already
   const fields = tracked?.split(' ') ?? [];
   const indexOid = /^0+$/.test(fields[7] ?? '') ? undefined : fields[7];
-  const clean = entries.length === 1 && tracked !== undefined && indexOid === before && fields[1]?.[1] === '.';
-  if (!clean) {
+  const indexClean = tracked !== undefined && indexOid === before && !entries.some((entry) => entry.startsWith('u '));
+  const workTreeClean = indexClean && entries.length === 1 && fields[1]?.[1] === '.';
+  if (workTreeClean) {
+    // The file is the blob's text as is (user files have no checkout filters).
+    const destination = path.join(root, file);
+    await mkdir(path.dirname(destination), { recursive: true });
+    await writeFile(destination, text);
+  } else {
     logger?.warn({ file, workTree: root }, 'the checked-out work tree has uncommitted changes to the file an approval changed: left as they are; git diff shows them against the new commit');
-    return;
   }
-  // The file is the blob's text as is (user files have no checkout filters), and the index entry that blob.
-  const destination = path.join(root, file);
-  await mkdir(path.dirname(destination), { recursive: true });
-  await writeFile(destination, text);
-  await gitIn(root)(['update-index', '--verbose', '--add', '--cacheinfo', `100644,${after},${file}`]);
+  // An index that held the old version takes the new one, so a person's unstaged edit shows against the new commit.
+  if (indexClean) await gitIn(root)(['update-index', '--verbose', '--add', '--cacheinfo', `100644,${after},${file}`]);
 }
 
 type Git = (args: readonly string[], more?: Omit<GitOptions, 'env'> & { okExitCodes?: readonly number[] }) => Promise<GitResult>;

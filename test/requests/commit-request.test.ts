@@ -233,12 +233,23 @@ describe('commitApproval', () => {
     expect(git('show', 'main:desired-state/users/E1001.yaml')).toMatch(/^state: absent$/m);
     expect(warnings).toHaveLength(1);
     expect(JSON.stringify(warnings[0])).toContain('desired-state/users/E1001.yaml');
+    // Its index entry is the new commit's: git diff shows the person's edit against it.
+    expect(git('status', '--porcelain')).toBe(' M desired-state/users/E1001.yaml\n');
+    expect(git('diff').trim()).toMatch(/^-state: absent\n\+shell: \/bin\/sh$/m);
     // A new file the person created at the onboarded path is theirs too.
     const created = path.join(repo, 'desired-state', 'users', 'E2001.yaml');
     writeFileSync(created, 'mine\n');
     await commit('PI-13', onboard('E2001', 'newbie'), undefined, { logger: { warn: (...args: unknown[]) => void warnings.push(args) } as never });
     expect(readFileSync(created, 'utf8')).toBe('mine\n');
     expect(warnings).toHaveLength(2);
+    // A staged edit (the work tree matching it) is the person's as well.
+    const staged = path.join(repo, 'desired-state', 'users', 'E1004.yaml');
+    writeFileSync(staged, `${readFileSync(staged, 'utf8')}shell: /bin/sh\n`);
+    git('add', 'desired-state/users/E1004.yaml');
+    await commit('PI-18', { kind: 'offboard', empId: 'E1004', flow: 'dingtalk/PROC-OFFBOARD' }, undefined, { logger: { warn: (...args: unknown[]) => void warnings.push(args) } as never });
+    expect(readFileSync(staged, 'utf8')).not.toMatch(/state: absent/);
+    expect(git('diff', '--cached', '--name-only').trim()).toBe('desired-state/users/E1004.yaml');
+    expect(warnings).toHaveLength(3);
   });
 
   it('commits into a bare repository', async () => {

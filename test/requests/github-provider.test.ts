@@ -103,6 +103,15 @@ describe('GithubProvider', () => {
     expect(github.requests.filter((request) => request.method === 'POST' && request.path.endsWith('/pulls'))).toHaveLength(2);
   });
 
+  it('retries a server error, and gives up with a retryable error when it persists', async () => {
+    const { github, provider } = await setup();
+    let failures = 0;
+    github.intercept((request) => (request.method === 'GET' && failures++ < 2 ? { status: 502, body: { message: 'Server Error' } } : undefined));
+    expect(await (await provider()).submit(approval('INST-10'), onboard)).toMatchObject({ status: 'pull-request', number: 1 });
+    github.intercept(() => ({ status: 503, body: 'upstream unavailable' }));
+    await expect((await provider({ maxRetries: 1 })).submit(approval('INST-11'), onboard)).rejects.toMatchObject({ code: 'cloud-api', retryable: true, message: expect.stringMatching(/GitHub answered 503 .*upstream unavailable/) });
+  });
+
   it('says what to fix: a bad token, a repository it cannot see, a used-up rate limit', async () => {
     const { github, provider } = await setup();
     await expect((await provider({ token: 'wrong' })).submit(approval('INST-5'), onboard)).rejects.toMatchObject({ code: 'invalid-input', message: expect.stringMatching(/GitHub answered 401 .*Bad credentials.*the token is wrong or expired/) });
