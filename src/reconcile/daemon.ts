@@ -165,8 +165,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       outbox,
       metrics,
       log,
-      // Committed locally: the watcher sees the ref move; pushed to a remote: fetch now.
-      onSubmitted: () => onPush(),
+      // The commit moved the tracked branch here (and on the remote, when there is one): look now.
+      onSubmitted: () => reconciler.revisionsChanged(),
     });
     if (!eventSecret) log.warn('ROLLCALL_EVENTBRIDGE_SECRET is not set: /ingress/eventbridge takes events without a secret (they only wake rollcall up)');
     const server: HttpServer = await startHttpServer({

@@ -17,14 +17,14 @@ describe.skipIf(skip)('rollcall dev (npm start)', () => {
     const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => ((stdout += chunk.toString()), done()) });
     let stop!: () => void;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
-    let started!: (dev: { url: string; repo: string }) => void;
-    const running = new Promise<{ url: string; repo: string }>((resolve) => (started = resolve));
+    let started!: (dev: { url: string; repo: string; chat: string }) => void;
+    const running = new Promise<{ url: string; repo: string; chat: string }>((resolve) => (started = resolve));
     const env = { ROLLCALL_LOG_LEVEL: 'warn' };
     const done = devCommand(
       { dir: 'desired-state', port: 0, instancesPerTag: 1, stopped, onStarted: started },
       { stdout: sink, stderr: process.stderr, env, cwd: process.cwd(), log: createLogger(env, { write: () => true }) },
     );
-    const { url, repo } = await running;
+    const { url, repo, chat } = await running;
     try {
       expect(JSON.parse(stdout.split('\n')[0]!)).toMatchObject({ url, repo });
       expect(stdout).toContain('git commit');
@@ -42,6 +42,31 @@ describe.skipIf(skip)('rollcall dev (npm start)', () => {
       expect(history.code).toBe(0);
       expect(history.stdout).toContain('Give E1003 /bin/sh');
       expect(history.stdout).toMatch(/update user wangwu \(shell\)/);
+
+      // An approval in DingTalk (signed, encrypted HTTP callback) becomes a commit, then an account.
+      const approve = await runCli(['approve', '--emulator', chat, '--platform', 'dingtalk', '--flow', 'onboard', '--originator', 'hr-lin', '--approver', 'it-zhao', '--field', 'empId=E2001', '--field', 'login=qianjiu', '--field', 'name=Qian Jiu', '--field', 'role=devops']);
+      expect(approve.stdout).toContain('http: acknowledged');
+      expect(approve.code).toBe(0);
+      const onboarded = await waitFor('the approval committed', () => {
+        const head = gitIn(repo, 'log', '-1', '--format=%H%n%B', 'main');
+        return head.includes('Request: onboard') ? head.split('\n')[0] : undefined;
+      }, 30_000);
+      expect(gitIn(repo, 'log', '-1', '--format=%an|%cn|%s', onboarded!).trim()).toBe('hr-lin|Rollcall|Onboard E2001 (qianjiu)');
+      await waitFor('the approval converged', async () => (await status()).lastAppliedRevision === onboarded, 30_000);
+      // The scratch repo's work tree followed the branch: nothing looks reverted.
+      expect(gitIn(repo, 'status', '--porcelain')).toBe('');
+      const onboardHistory = await runCli(['history', 'E2001', '--repo', repo]);
+      expect(onboardHistory.stdout).toContain('Onboard E2001 (qianjiu)');
+      expect(onboardHistory.stdout).toMatch(/hr-lin/);
+      expect(onboardHistory.stdout).toMatch(/it-zhao/);
+      expect(onboardHistory.stdout).toMatch(/applied/);
+
+      // Self-service in Lark (long connection): the requester's own record, found by its Lark id.
+      const grant = await runCli(['approve', '--emulator', chat, '--platform', 'lark', '--flow', 'grant', '--originator', 'ou_7d8a6e6df7621556ce0d21922b676706', '--field', 'role=oncall']);
+      expect(grant.stdout).toContain('long-connection: acknowledged');
+      await waitFor('the grant committed', () => gitIn(repo, 'show', 'main:desired-state/users/E1011.yaml').includes('oncall'), 30_000);
+      expect(gitIn(repo, 'log', '-1', '--format=%s', 'main').trim()).toBe('Grant E1011 (fengsan)');
+
       // The checkout itself is never committed into.
       expect(gitIn(process.cwd(), 'status', '--porcelain', '--', 'desired-state')).toBe('');
     } finally {
@@ -50,5 +75,5 @@ describe.skipIf(skip)('rollcall dev (npm start)', () => {
     }
     expect(existsSync(repo)).toBe(false);
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
-  }, 120_000);
+  }, 180_000);
 });

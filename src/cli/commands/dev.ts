@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import { RollcallError } from '../../config/errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
+import { chatDeliveries, chatEnvironment, newChatApps, type ChatPaths } from './chat-apps.js';
 import { startServing } from './serve.js';
 
 export interface DevOptions {
@@ -18,7 +19,7 @@ export interface DevOptions {
   /** Instances made for each hostgroup selected by tags. */
   instancesPerTag: number;
   stopped?: Promise<unknown>;
-  onStarted?: (dev: { url: string; repo: string; endpoint: string }) => void;
+  onStarted?: (dev: { url: string; repo: string; endpoint: string; chat: string }) => void;
 }
 
 const run = promisify(execFile);
@@ -30,7 +31,11 @@ const run = promisify(execFile);
  * is never committed into); `serve` watches it. Ctrl-C stops everything and removes it all.
  */
 export async function devCommand(options: DevOptions, io: CliIo): Promise<number> {
-  const [{ sandboxSupport }, { startEcsEmulator }] = await Promise.all([import('../../emulators/ecs/sandbox/sandbox-support.js'), import('../../emulators/ecs/ecs-emulator.js')]);
+  const [{ sandboxSupport }, { startEcsEmulator }, { startChatEmulator }] = await Promise.all([
+    import('../../emulators/ecs/sandbox/sandbox-support.js'),
+    import('../../emulators/ecs/ecs-emulator.js'),
+    import('../../emulators/chat/chat-emulator.js'),
+  ]);
   const support = await sandboxSupport();
   if (!support.ok) throw new RollcallError('invalid-input', `rollcall dev runs the fleet as sandbox instances on this machine, which needs root and Linux namespaces: ${support.reason}`);
 
@@ -70,15 +75,24 @@ export async function devCommand(options: DevOptions, io: CliIo): Promise<number
     for (const id of emulator.instances) {
       for (const group of hostGroups) await emulator.fleet.exec(id, ['sh', '-c', `getent group ${group} >/dev/null || groupadd ${group}`]);
     }
-    const env = { ...io.env, ALIBABA_CLOUD_ACCESS_KEY_ID: emulator.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: emulator.accessKeySecret };
+    // DingTalk delivers by signed HTTP callbacks, Lark over its long connection: both kinds of path run.
+    const apps = newChatApps();
+    const paths: ChatPaths = { dingtalk: 'http', lark: 'long-connection' };
+    const chat = await startChatEmulator({
+      dingtalk: { appKey: apps.dingtalk.appKey, appSecret: apps.dingtalk.appSecret },
+      lark: { appId: apps.lark.appId, appSecret: apps.lark.appSecret, verificationToken: apps.lark.verificationToken },
+      deliveries: chatDeliveries(apps, paths, `http://127.0.0.1:${port}`),
+    });
+    cleanups.unshift(() => chat.close());
+    const env = { ...io.env, ALIBABA_CLOUD_ACCESS_KEY_ID: emulator.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: emulator.accessKeySecret, ...chatEnvironment(apps, paths, chat) };
     const daemon = await startServing(
       { repo, path: folder, port, stateDir: path.join(scratch, 'state'), fleetFlags: { endpoint: emulator.endpoint } },
       { ...io, env },
     );
     cleanups.unshift(() => daemon.stop());
-    io.stdout.write(`${JSON.stringify({ url: daemon.url, repo, endpoint: emulator.endpoint, instances: emulator.instances })}\n`);
-    io.stdout.write(guide({ url: daemon.url, repo, folder, endpoint: emulator.endpoint, instances: emulator.instances, stateDir: path.join(scratch, 'state') }));
-    options.onStarted?.({ url: daemon.url, repo, endpoint: emulator.endpoint });
+    io.stdout.write(`${JSON.stringify({ url: daemon.url, repo, endpoint: emulator.endpoint, chat: chat.url, instances: emulator.instances })}\n`);
+    io.stdout.write(guide({ url: daemon.url, repo, folder, endpoint: emulator.endpoint, chat: chat.url, instances: emulator.instances, stateDir: path.join(scratch, 'state') }));
+    options.onStarted?.({ url: daemon.url, repo, endpoint: emulator.endpoint, chat: chat.url });
     void daemon.reconciler.idle().then(() => {
       const status = daemon.status();
       io.stdout.write(`\n[${new Date().toLocaleTimeString()}] ${status.state}: ${status.message.split('\n')[0]}\n`);
@@ -101,17 +115,23 @@ async function groupsWithoutGid(rolesDir: string): Promise<string[]> {
   return [...groups].sort();
 }
 
-function guide(where: { url: string; repo: string; folder: string; endpoint: string; instances: string[]; stateDir: string }): string {
+function guide(where: { url: string; repo: string; folder: string; endpoint: string; chat: string; instances: string[]; stateDir: string }): string {
   const user = `${where.folder}/users/E1001.yaml`;
   return `
 rollcall dev is running: the whole loop on this machine.
 
   rollcall        ${where.url}   (/status, /metrics, /healthz, /readyz)
   ECS API         ${where.endpoint}   (emulator; instances: ${where.instances.join(', ')})
+  DingTalk, Lark  ${where.chat}   (emulator: DingTalk by HTTP callback, Lark by long connection)
   scratch repo    ${where.repo}   (a copy of ${where.folder}/; commit here, never in the checkout)
   state dir       ${where.stateDir}
 
-Make a change and watch it converge:
+Approve a request the way HR would in DingTalk, and watch it become a commit, then accounts:
+  npx rollcall approve --emulator ${where.chat} --platform dingtalk --flow onboard \\
+      --field empId=E2001 --field login=qianjiu --field name="Qian Jiu" --field role=devops
+  npx rollcall history E2001 --repo ${where.repo} --path ${where.folder}
+
+Or make a change by hand and watch it converge:
   cd ${where.repo}
   echo 'shell: /bin/sh' >> ${user}    # or edit any user or role file
   git commit -qam "Give E1001 /bin/sh"
