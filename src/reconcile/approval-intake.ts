@@ -23,7 +23,7 @@ export interface ApprovalIntakeOptions {
   metrics?: Pick<ReconcilerMetrics, 'approvalNotices' | 'approvalsHandled' | 'approvalInboxOpen'>;
   /** A change was committed, merged or proposed: the tracked branch may have moved. */
   onSubmitted?(result: SubmitResult): void;
-  /** Notices handled at once (confirmation is network-bound; commits queue per repository). Default 4. */
+  /** Notices handled at once (confirmation is network-bound; commits queue per repository). Default 8. */
   concurrency?: number;
   /** The first retry's delay; it doubles up to 5 minutes. Default 1000. */
   retryBaseMs?: number;
@@ -100,7 +100,7 @@ export class ApprovalIntake {
   #kick(): void {
     clearTimeout(this.#timer);
     if (!this.#stopped) {
-      const concurrency = this.#options.concurrency ?? 4;
+      const concurrency = this.#options.concurrency ?? 8;
       const free = concurrency - this.#busy.size;
       const rows = free <= 0 ? [] : this.#options.store.openNotices(Date.now(), concurrency + this.#busy.size).filter((row) => !this.#busy.has(row.id)).slice(0, free);
       for (const row of rows) {

@@ -32,6 +32,9 @@ export interface RequestContextSource {
 export class RequestContextReader {
   readonly #users = new Map<string, KnownUser | undefined>();
   #last: RequestContext | undefined;
+  /** The read in progress, and the one that callers arriving during it share (see {@link read}). */
+  #running: Promise<RequestContext> | undefined;
+  #next: Promise<RequestContext> | undefined;
 
   constructor(private readonly source: RequestContextSource) {}
 
@@ -41,7 +44,30 @@ export class RequestContextReader {
    * @throws RollcallError 'invalid-input' when approvals.yaml at the tip is not valid: approvals
    * cannot be mapped until it is fixed (they wait, nothing is lost).
    */
-  async read(): Promise<RequestContext> {
+  read(): Promise<RequestContext> {
+    // Single flight: a caller gets a read that began after it asked (so it sees every commit made
+    // before), and everyone who asks while one read runs shares the next. A burst of approvals
+    // costs a read per round, not one per approval.
+    if (this.#running === undefined) return this.#start();
+    this.#next ??= this.#running.then(
+      () => undefined,
+      () => undefined,
+    ).then(() => {
+      this.#next = undefined;
+      return this.#start();
+    });
+    return this.#next;
+  }
+
+  #start(): Promise<RequestContext> {
+    const running = this.#readNow().finally(() => {
+      if (this.#running === running) this.#running = undefined;
+    });
+    this.#running = running;
+    return running;
+  }
+
+  async #readNow(): Promise<RequestContext> {
     const tip = await this.source.tip();
     if (this.#last?.tip === tip) return this.#last;
     const folder = this.source.path.replace(/^\.?\/+|\/+$/g, '').replace(/^\.$/, '');

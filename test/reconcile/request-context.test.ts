@@ -41,6 +41,27 @@ describe('RequestContextReader', () => {
     expect(await context.read()).toBe(after);
   });
 
+  it('shares reads: many callers at once cost two reads at most, and each sees what was committed before it asked', async () => {
+    const fixture = desiredStateRepo();
+    repos.push(fixture.repo);
+    let tips = 0;
+    const context = new RequestContextReader({
+      root: fixture.repo,
+      path: 'desired-state',
+      tip: async () => {
+        tips++;
+        return fixture.git('rev-parse', 'main').trim();
+      },
+      env: process.env,
+    });
+    const first = context.read();
+    commitFileIn(fixture.repo, 'desired-state/users/E9101.yaml', 'empId: E9101\nlogin: latecomer\nuid: 29101\nroles: []\n', 'Onboard E9101');
+    const many = await Promise.all(Array.from({ length: 20 }, () => context.read()));
+    await first;
+    expect(tips).toBe(2);
+    for (const read of many) expect(read.users.some((user) => user.empId === 'E9101')).toBe(true);
+  });
+
   it('refuses an approvals.yaml that is not valid, with file:line:col, and reads again once it is fixed', async () => {
     const { reader: context, repo } = reader();
     commitFileIn(repo, 'desired-state/approvals.yaml', 'flows:\n  - platform: wechat\n    request: onboard\n', 'Break approvals.yaml');
