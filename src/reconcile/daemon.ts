@@ -5,13 +5,13 @@ import type { Logger } from '../config/logger.js';
 import type { Executor } from '../executors/types.js';
 import { startHttpServer, type HttpServer } from '../ingress/http-server.js';
 import { readIngressConfig } from '../ingress/ingress-config.js';
-import { createProvider, type GithubSettings } from '../requests/providers.js';
 import { DesiredRepository } from '../source/desired-repository.js';
 import { pollRemoteRepository } from '../source/poll-remote-repository.js';
 import { ResultNotes } from '../source/result-notes.js';
 import { watchLocalRepository, type RepositoryWatcher } from '../source/watch-local-repository.js';
 import { approvalIngress } from './approval-ingress.js';
 import { daemonRoutes } from './daemon-routes.js';
+import { providerFromEnv } from './provider-from-env.js';
 import { Metrics, reconcilerMetrics } from './metrics.js';
 import { LogNotifier, Outbox, type Notifier } from './outbox.js';
 import { Reconciler } from './reconciler.js';
@@ -147,21 +147,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const hookSecret = options.env.ROLLCALL_GIT_HOOK_SECRET || undefined;
     const ingressConfig = readIngressConfig(options.env);
     const eventSecret = ingressConfig.eventBridgeSecret;
-    const providerName = options.env.ROLLCALL_PROVIDER || 'local';
     const approvals = approvalIngress({
       config: ingressConfig,
       store,
       context: new RequestContextReader({ root: repository.root, path: repository.path, tip: async () => (await repository.head()).sha, env: options.env }),
-      provider: createProvider(providerName, {
-        repoDir: repository.root,
-        desiredPath: repository.path,
-        branch: repository.branch,
-        ...(repository.kind === 'remote' ? { remote: 'origin' } : {}),
-        ...(providerName === 'github' ? { github: githubSettings(options.env) } : {}),
-        env: options.env,
-        logger: log,
-        planFor: (sha) => reconciler.planFor(sha),
-      }),
+      provider: providerFromEnv(options.env, { repoDir: repository.root, desiredPath: repository.path, branch: repository.branch, ...(repository.kind === 'remote' ? { remote: 'origin' } : {}), logger: log, planFor: (sha) => reconciler.planFor(sha) }),
       outbox,
       metrics,
       log,
@@ -238,27 +228,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await runCleanups(cleanups, log);
     throw error;
   }
-}
-
-/**
- * The github provider's settings: ROLLCALL_GITHUB_REPOSITORY (owner/name), ROLLCALL_GITHUB_API
- * (GitHub Enterprise), ROLLCALL_GITHUB_LABELS (comma-separated), ROLLCALL_GITHUB_AUTO_MERGE
- * (1/true); the token is ROLLCALL_GITHUB_TOKEN.
- */
-function githubSettings(env: NodeJS.ProcessEnv): GithubSettings {
-  const [owner, repo, ...rest] = (env.ROLLCALL_GITHUB_REPOSITORY ?? '').split('/');
-  if (!owner || !repo || rest.length > 0) {
-    throw new RollcallError('invalid-input', 'ROLLCALL_PROVIDER=github needs ROLLCALL_GITHUB_REPOSITORY=owner/name: the repository on GitHub that pull requests are opened in');
-  }
-  const labels = (env.ROLLCALL_GITHUB_LABELS ?? '').split(',').map((label) => label.trim()).filter(Boolean);
-  return {
-    owner,
-    repo,
-    tokenEnv: 'ROLLCALL_GITHUB_TOKEN',
-    ...(env.ROLLCALL_GITHUB_API ? { apiUrl: env.ROLLCALL_GITHUB_API } : {}),
-    ...(labels.length > 0 ? { labels } : {}),
-    ...(/^(1|true|yes)$/i.test(env.ROLLCALL_GITHUB_AUTO_MERGE ?? '') ? { autoMerge: true } : {}),
-  };
 }
 
 async function runCleanups(cleanups: readonly (() => Promise<void> | void)[], log: Logger): Promise<void> {
