@@ -28,6 +28,8 @@ export interface ApprovalIngressOptions {
   metrics: ReconcilerMetrics;
   log: Logger;
   onSubmitted(result: SubmitResult): void;
+  /** How many approvals wait in the inbox (for the status). */
+  onOpen?(count: number): void;
 }
 
 /** Every way approvals come in, and the intake they go to. */
@@ -66,6 +68,7 @@ export function approvalIngress(options: ApprovalIngressOptions): ApprovalIngres
     metrics: options.metrics,
     log: log.child({ component: 'approvals' }),
     onSubmitted: options.onSubmitted,
+    ...(options.onOpen ? { onOpen: options.onOpen } : {}),
   });
   const sink = intake.sink;
 

@@ -23,6 +23,8 @@ export interface ApprovalIntakeOptions {
   metrics?: Pick<ReconcilerMetrics, 'approvalNotices' | 'approvalsHandled' | 'approvalInboxOpen'>;
   /** A change was committed, merged or proposed: the tracked branch may have moved. */
   onSubmitted?(result: SubmitResult): void;
+  /** How many notices are open, each time that may have changed (for the status). */
+  onOpen?(count: number): void;
   /** Notices handled at once (confirmation is network-bound; commits queue per repository). Default 8. */
   concurrency?: number;
   /** The first retry's delay; it doubles up to 5 minutes. Default 1000. */
@@ -114,7 +116,9 @@ export class ApprovalIntake {
       const due = this.#options.store.nextNoticeDue();
       if (due !== undefined && this.#busy.size < concurrency) this.#timer = setTimeout(() => this.#kick(), Math.max(10, due - Date.now())).unref();
     }
-    this.#options.metrics?.approvalInboxOpen.set(this.#options.store.openNoticeCount());
+    const open = this.#options.store.openNoticeCount();
+    this.#options.metrics?.approvalInboxOpen.set(open);
+    this.#options.onOpen?.(open);
     if (this.#busy.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 

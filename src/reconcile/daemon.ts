@@ -157,6 +157,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       log,
       // The commit moved the tracked branch here (and on the remote, when there is one): look now.
       onSubmitted: () => reconciler.revisionsChanged(),
+      onOpen: (count) => status.approvalsPending(count),
     });
     if (!eventSecret) log.warn('ROLLCALL_EVENTBRIDGE_SECRET is not set: /ingress/eventbridge takes events without a secret (they only wake rollcall up)');
     const server: HttpServer = await startHttpServer({

@@ -51,6 +51,8 @@ export interface ReconcilerStatus {
   instances: Record<string, InstanceStatus>;
   /** Notifications stored but not yet delivered. */
   outboxPending: number;
+  /** Approvals received and not yet committed, refused or ignored (waiting for a retry included). */
+  approvalsPending?: number;
   /** Files under the desired-state folder of a local work tree that differ from the commit: not applied until committed. */
   uncommittedEdits?: string[];
 }
@@ -133,6 +135,12 @@ export class StatusTracker {
   uncommittedEdits(files: readonly string[]): void {
     if (files.length === 0) delete this.status.uncommittedEdits;
     else this.status.uncommittedEdits = [...files];
+    this.onChange(this.get());
+  }
+
+  approvalsPending(count: number): void {
+    if ((this.status.approvalsPending ?? 0) === count) return;
+    this.status.approvalsPending = count;
     this.onChange(this.get());
   }
 

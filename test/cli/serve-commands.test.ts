@@ -148,6 +148,7 @@ describe('rollcall status', () => {
         message: `revision ${SHA_B.slice(0, 12)} is invalid and was not applied; ${SHA_A.slice(0, 12)} stays in force:\ndesired-state/users/E1001.yaml:2:8: login: expected a string`,
         lastAttemptedRevision: SHA_B,
         outboxPending: 2,
+        approvalsPending: 5,
         instances: { 'i-bp1web0000001': { state: 'Stalled', reason: 'FleetUnreachable', message: 'Cloud Assistant is not running there\nsecond line', lastAttemptedRevision: SHA_B, lastAppliedRevision: SHA_A } },
       }),
     );
@@ -160,6 +161,7 @@ describe('rollcall status', () => {
         last applied:    3f2a9c0e1b7d
         last attempted:  9b8c7d6e5f4a
         notifications waiting: 2
+        approvals waiting: 5
         instances:
           i-bp1web0000001  Stalled      3f2a9c0e1b7d  Cloud Assistant is not running there
       "

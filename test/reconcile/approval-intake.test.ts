@@ -40,6 +40,8 @@ interface Setup {
   notifier: RecordingNotifier;
   intake: ApprovalIntake;
   confirmCalls: () => number;
+  /** Every open count the intake reported. */
+  opened: number[];
   /** A new intake on the same store and repository, as after a restart. */
   restart(): ApprovalIntake;
 }
@@ -59,6 +61,7 @@ async function setup(options: { confirm?: (notice: ApprovalNotice, clients: Conf
     lark: new LarkOpenApi({ ...LARK, domain: emulator.url, sleep: () => Promise.resolve() }),
   };
   let confirmations = 0;
+  const opened: number[] = [];
   const make = () => {
     const outbox = new Outbox(store, notifier, log);
     const intake = new ApprovalIntake({
@@ -72,6 +75,7 @@ async function setup(options: { confirm?: (notice: ApprovalNotice, clients: Conf
       outbox,
       log,
       retryBaseMs: 20,
+      onOpen: (count) => opened.push(count),
     });
     cleanups.push(() => intake.stop());
     return intake;
@@ -90,6 +94,7 @@ async function setup(options: { confirm?: (notice: ApprovalNotice, clients: Conf
     notifier,
     intake,
     confirmCalls: () => confirmations,
+    opened,
     restart() {
       store.close();
       store = StateStore.open(stateDir);
@@ -137,6 +142,8 @@ describe('ApprovalIntake (real git, the local provider, confirmation against the
     expect(s.git('show', 'main:desired-state/users/E7001.yaml')).toContain('login: newhire');
     expect(s.store.noticeOutcome(`dingtalk/${id}`)).toEqual({ done: true, outcome: expect.stringMatching(/^committed [0-9a-f]{12} rollcall\/dingtalk-/) });
     expect(s.confirmCalls()).toBe(1);
+    expect(s.opened).toContain(1);
+    expect(s.opened.at(-1)).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(s.notifier.sent.map((sent) => [sent.kind, sent.channel])).toEqual([['request-submitted', 'ops-dingtalk']]);
   });

@@ -169,6 +169,15 @@ describe('instances', () => {
     expect(status.get().outboxPending).toBe(3);
     expect(changes.map((change) => change.outboxPending)).toEqual([3]);
   });
+
+  it('approvalsPending changes the count and reports only a change', () => {
+    const { status, changes } = tracker();
+    status.approvalsPending(0);
+    status.approvalsPending(4);
+    status.approvalsPending(4);
+    expect(status.get().approvalsPending).toBe(4);
+    expect(changes.map((change) => change.approvalsPending)).toEqual([4]);
+  });
 });
 
 describe('onChange', () => {

@@ -48,6 +48,7 @@ export function renderStatus(status: ReconcilerStatus): string {
     `  last applied:    ${short(status.lastAppliedRevision)}`,
     `  last attempted:  ${short(status.lastAttemptedRevision)}`,
     ...(status.outboxPending > 0 ? [`  notifications waiting: ${status.outboxPending}`] : []),
+    ...((status.approvalsPending ?? 0) > 0 ? [`  approvals waiting: ${status.approvalsPending}`] : []),
     ...(status.uncommittedEdits?.length ? [`  uncommitted edits (not applied until committed): ${status.uncommittedEdits.join(', ')}`] : []),
   ];
   const instances = Object.entries(status.instances).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
