@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
@@ -8,7 +8,11 @@ import type { Logger } from '../config/logger.js';
 import { Policy } from '../desired/schema.js';
 import { runGit, type GitOptions, type GitResult } from '../source/git.js';
 import { applyRequest, type UserFileContext } from './apply-request.js';
-import type { ApprovalEvent, PlatformPerson, Request } from './types.js';
+import { enqueueApproval, moveRefs } from './approval-committer.js';
+import { approvalBranch, approvalIdentity, approvalMessage, checkApprovalId, identityEnvironment } from './approval-message.js';
+import type { ApprovalEvent, Request } from './types.js';
+
+export { approvalBranch, approvalMessage } from './approval-message.js';
 
 /** How {@link commitApproval} reaches the repository. */
 export interface CommitApprovalOptions {
@@ -51,18 +55,13 @@ export type CommitApprovalResult =
   /** The request does not apply to the repository as it is (an existing empId, an unknown user…). */
   | { status: 'refused'; reason: string };
 
-const ROLLCALL_IDENTITY = { name: 'Rollcall', email: 'rollcall@localhost' };
-/** Attempts before giving up on a branch that keeps moving under us. */
+/** Attempts before giving up on a base that keeps moving under us. */
 const MAX_ATTEMPTS = 20;
-const APPROVAL_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-const KIND_TITLES: Record<Request['kind'], string> = { onboard: 'Onboard', offboard: 'Offboard', grant: 'Grant', revoke: 'Revoke' };
 
-/** One chain of commits per repository in this process: the refs' compare-and-swap covers other processes. */
+/** One chain of approval-branch commits (`branchOnly`) per repository in this process: the refs' compare-and-swap covers other processes. */
 const queues = new Map<string, Promise<unknown>>();
 /** The git directory of each repository committed to: where private index files go. */
 const gitDirs = new Map<string, string>();
-/** The top of each repository's work tree, '' for a bare one. */
-const workTrees = new Map<string, string>();
 
 /**
  * Commits one approved request into the repository at `repoDir`, exactly once per approval id:
@@ -71,14 +70,21 @@ const workTrees = new Map<string, string>();
  *
  * Otherwise the change of `users/<empId>.yaml` is computed against the tracked branch's tip (uids
  * against every user file there), committed on `rollcall/<platform>-<id>` with the requester as
- * author and rollcall as committer, and merged into the tracked branch: both refs move in one
+ * author and rollcall as committer, and the tracked branch moves to it: all refs move in one
  * transaction that expects the tip read. A lost race recomputes against the new tip: the same file
  * content → a merge commit; a different one (a uid taken meanwhile) → the commit is made again.
  *
+ * Approvals are committed in rounds (group commit, see {@link ApprovalCommitter}): calls that
+ * arrive while a round is being committed join the next one, where each approval is applied after
+ * the ones before it and gets a commit of its own, chained on the one before; the tracked branch
+ * moves once per round, to the last of them (`tip`). A round costs a few git processes whatever
+ * its size, so a burst of approvals commits about as fast as plain `git commit`s would.
+ *
  * Objects and refs are written; a work tree that has the tracked branch checked out gets the changed
- * file in its index and work tree too, unless the person has edits of that file (kept, with a
+ * files in its index and work tree too, unless the person has edits of a file (kept, with a
  * warning to `logger`): the checkout does not look as if it reverted the approval. With
- * `branchOnly`, only the approval branch is created (the github provider's pull requests).
+ * `branchOnly`, only the approval branch is created (the github provider's pull requests), one
+ * approval at a time.
  *
  * @param desiredPath the desired-state folder inside the repository, e.g. `desired-state`
  */
@@ -89,8 +95,9 @@ export function commitApproval(
   request: Request,
   options: CommitApprovalOptions = {},
 ): Promise<CommitApprovalResult> {
+  if (options.branchOnly === undefined) return enqueueApproval(repoDir, desiredPath, event, request, options);
   const key = path.resolve(repoDir);
-  const run = (queues.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => commitNow(key, desiredPath, event, request, options));
+  const run = (queues.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => commitBranchOnly(key, desiredPath, event, request, options, options.branchOnly!));
   queues.set(key, run);
   void run.finally(() => {
     if (queues.get(key) === run) queues.delete(key);
@@ -98,39 +105,19 @@ export function commitApproval(
   return run;
 }
 
-/** `rollcall/<platform>-<approval id>`: the branch of one approval. */
-export function approvalBranch(event: Pick<ApprovalEvent, 'platform' | 'approvalId'>): string {
-  return `rollcall/${event.platform}-${event.approvalId}`;
-}
-
-/** The commit message: `<Request> <empId> (<login>)`, the form, then the trailers. */
-export function approvalMessage(event: ApprovalEvent, request: Request, login: string): string {
-  const subject = `${KIND_TITLES[request.kind]} ${request.empId} (${login})`;
-  const form = Object.entries(event.form).map(([label, value]) => `${oneLine(label)}: ${oneLine(value)}`);
-  const trailers = [
-    `Approval: ${event.platform}/${event.approvalId}`,
-    `Requested-by: ${person(event.platform, event.requester)}`,
-    ...event.approvers.map((approver) => `Approved-by: ${person(event.platform, approver)}`),
-    `Request: ${request.kind}`,
-  ];
-  return [subject, ...(form.length > 0 ? [form.join('\n')] : []), trailers.join('\n')].join('\n\n') + '\n';
-}
-
-async function commitNow(repoDir: string, desiredPath: string, event: ApprovalEvent, request: Request, options: CommitApprovalOptions): Promise<CommitApprovalResult> {
-  if (!APPROVAL_ID.test(event.approvalId)) {
-    throw new RollcallError('invalid-input', `approval id "${event.approvalId}" cannot name a branch: expected letters, digits, _ and - (up to 128)`);
-  }
-  const git = (args: readonly string[], more: Omit<GitOptions, 'env'> & { okExitCodes?: readonly number[] } = {}): Promise<GitResult> =>
-    runGit(repoDir, args, { ...more, env: options.env ?? process.env });
-  const branch = options.branch ?? (await git(['symbolic-ref', '--short', 'HEAD'])).text.trim();
-  const trackedRef = options.branchOnly?.base ?? `refs/heads/${branch}`;
+/** One approval's commit on its own branch, on the tip of `branchOnly.base`; no other ref moves. */
+async function commitBranchOnly(repoDir: string, desiredPath: string, event: ApprovalEvent, request: Request, options: CommitApprovalOptions, branchOnly: { base: string }): Promise<CommitApprovalResult> {
+  checkApprovalId(event);
+  const env = options.env ?? process.env;
+  const git = (args: readonly string[], more: Omit<GitOptions, 'env'> & { okExitCodes?: readonly number[] } = {}): Promise<GitResult> => runGit(repoDir, args, { ...more, env });
+  const trackedRef = branchOnly.base;
   const ownBranch = approvalBranch(event);
   const ownRef = `refs/heads/${ownBranch}`;
   const folder = desiredPath.replace(/^\.?\/+|\/+$/g, '').replace(/^\.$/, '');
   const file = `${folder ? `${folder}/` : ''}users/${request.empId}.yaml`;
   const gitDir = gitDirs.get(repoDir) ?? (await git(['rev-parse', '--absolute-git-dir'])).text.trim();
   gitDirs.set(repoDir, gitDir);
-  const identity = commitIdentity(event, options.env ?? process.env);
+  const identity = identityEnvironment(approvalIdentity(event, env));
 
   let previous: { commit: string; blob: string; base: string } | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
@@ -138,7 +125,7 @@ async function commitNow(repoDir: string, desiredPath: string, event: ApprovalEv
     const existing = refs.get(ownRef) ?? (await findApprovalCommit(git, event, refs.get(trackedRef)));
     if (existing !== undefined) return { status: 'existing', sha: existing, branch: ownBranch };
     const tip = refs.get(trackedRef);
-    if (tip === undefined) throw new RollcallError('invalid-input', `branch ${branch} does not exist in ${repoDir}: check the tracked branch`);
+    if (tip === undefined) throw new RollcallError('invalid-input', `${trackedRef} does not exist in ${repoDir}: check the tracked branch`);
 
     const tree = await listTree(git, tip);
     const state = await readUsers(git, tree, tip, folder, file);
@@ -146,87 +133,17 @@ async function commitNow(repoDir: string, desiredPath: string, event: ApprovalEv
     if (!change.ok) return { status: 'refused', reason: change.reason };
     const blob = (await git(['hash-object', '-w', '--no-filters', '--stdin'], { input: change.text })).text.trim();
     const message = approvalMessage(event, request, change.login);
-    const newTree = await treeWith(git, gitDir, tree, file, blob);
-
-    // After a lost race, the commit made last time still holds when the file would come out the same:
-    // as it is when the tip did not move (a busy lock), merged into the tip when it did.
-    const reuse = previous !== undefined && previous.blob === blob ? previous : undefined;
-    const merging = reuse !== undefined && reuse.base !== tip && options.branchOnly === undefined;
-    const commit = (reuse !== undefined && (reuse.base === tip || merging) ? reuse.commit : undefined) ?? (await git(['commit-tree', newTree, '-p', tip, '-F', '-'], { input: message, set: identity })).text.trim();
-    const newTip = merging
-      ? (await git(['commit-tree', newTree, '-p', tip, '-p', commit, '-F', '-'], { input: `Merge ${ownBranch}: ${message}`, set: identity })).text.trim()
-      : commit;
+    // After a lost race on the approval's branch lock, the commit made last time still holds when nothing moved.
+    const reuse = previous !== undefined && previous.blob === blob && previous.base === tip ? previous.commit : undefined;
+    const commit = reuse ?? (await git(['commit-tree', await treeWith(git, gitDir, tree, file, blob), '-p', tip, '-F', '-'], { input: message, set: identity })).text.trim();
 
     await options.beforeUpdate?.(attempt);
-    const moved = await moveRefs(git, options.branchOnly ? [{ ref: ownRef, to: commit }] : [
-      { ref: ownRef, to: commit },
-      { ref: trackedRef, to: newTip, from: tip },
-    ]);
-    if (moved === true) {
-      if (!options.branchOnly) {
-        const before = tree.find((entry) => entry.path === file)?.oid;
-        try {
-          await syncWorkTree(git, (dir) => (args, more = {}) => runGit(dir, args, { ...more, env: options.env ?? process.env }), repoDir, gitDir, trackedRef, file, before, blob, change.text, options.logger);
-        } catch (error) {
-          // The commit stands (the refs moved); a checkout that could not follow (a git of its own held the index) is as after a push.
-          options.logger?.warn({ err: error, file }, 'could not bring the checked-out work tree to the approval commit: git status shows the file as changed until it is checked out again');
-        }
-      }
-      return {
-        status: 'committed',
-        sha: commit,
-        branch: ownBranch,
-        tip: options.branchOnly ? tip : newTip,
-        merge: options.branchOnly ? 'none' : merging ? 'merge-commit' : 'fast-forward',
-        ...(change.uid !== undefined ? { uid: change.uid } : {}),
-      };
-    }
-    // Another writer won: the approval's own branch (read again above) or the tracked branch moved.
-    if (reuse === undefined) previous = { commit, blob, base: tip };
+    const moved = await moveRefs(git, [{ ref: ownRef, to: commit }]);
+    if (moved === true) return { status: 'committed', sha: commit, branch: ownBranch, tip, merge: 'none', ...(change.uid !== undefined ? { uid: change.uid } : {}) };
+    previous = { commit, blob, base: tip };
     if (moved === 'busy') await sleep(5 + Math.floor(Math.random() * 20 * attempt));
   }
-  throw new RollcallError('git', `could not commit approval ${event.platform}/${event.approvalId} to ${branch} of ${repoDir}: the branch kept moving (${MAX_ATTEMPTS} attempts); it is retried with the next delivery`);
-}
-
-/**
- * After the tracked branch moved: when this repository has a work tree with that branch checked out,
- * brings `file` in its index and work tree from `before` to `after` (text `text`; the only path that changed), so
- * the checkout does not look as if it reverted the approval. A person's uncommitted edit of that
- * same file (staged or not) is left alone, with a warning; other files are never touched.
- */
-async function syncWorkTree(git: Git, gitIn: (dir: string) => Git, repoDir: string, gitDir: string, trackedRef: string, file: string, before: string | undefined, after: string, text: string, logger: Pick<Logger, 'warn'> | undefined): Promise<void> {
-  let root = workTrees.get(repoDir);
-  if (root === undefined) {
-    const probe = await git(['rev-parse', '--is-bare-repository', '--show-toplevel'], { okExitCodes: [0, 128] });
-    const [bare = '', top = ''] = probe.text.split('\n');
-    root = probe.exitCode === 0 && bare.trim() === 'false' ? top.trim() : '';
-    workTrees.set(repoDir, root);
-  }
-  if (root === '') return;
-  // HEAD read from its file (this work tree's own git dir): a git process per commit saved on the hot path.
-  const head = await readFile(path.join(gitDir, 'HEAD'), 'utf8').catch(() => '');
-  if (head.trim() !== `ref: ${trackedRef}`) return;
-  // From the top of the work tree, where the paths of the tree are the paths of files. One status
-  // call says what the index holds at `file` (hI) and whether the work tree differs from it (Y):
-  // HEAD is the new tip already, so a clean path shows as staged back to the old tip's version.
-  const status = (await gitIn(root)(['status', '--porcelain=v2', '-z', '--untracked-files=all', '--ignored=no', '--', `:(literal)${file}`])).text;
-  const entries = status.split('\0').filter(Boolean);
-  const tracked = entries.find((entry) => entry.startsWith('1 '));
-  if (tracked === undefined && entries.length === 0) return; // index and work tree hold the new version already
-  const fields = tracked?.split(' ') ?? [];
-  const indexOid = /^0+$/.test(fields[7] ?? '') ? undefined : fields[7];
-  const indexClean = tracked !== undefined && indexOid === before && !entries.some((entry) => entry.startsWith('u '));
-  const workTreeClean = indexClean && entries.length === 1 && fields[1]?.[1] === '.';
-  if (workTreeClean) {
-    // The file is the blob's text as is (user files have no checkout filters).
-    const destination = path.join(root, file);
-    await mkdir(path.dirname(destination), { recursive: true });
-    await writeFile(destination, text);
-  } else {
-    logger?.warn({ file, workTree: root }, 'the checked-out work tree has uncommitted changes to the file an approval changed: left as they are; git diff shows them against the new commit');
-  }
-  // An index that held the old version takes the new one, so a person's unstaged edit shows against the new commit.
-  if (indexClean) await gitIn(root)(['update-index', '--verbose', '--add', '--cacheinfo', `100644,${after},${file}`]);
+  throw new RollcallError('git', `could not commit approval ${event.platform}/${event.approvalId} on ${trackedRef} of ${repoDir}: the branch kept moving (${MAX_ATTEMPTS} attempts); it is retried with the next delivery`);
 }
 
 type Git = (args: readonly string[], more?: Omit<GitOptions, 'env'> & { okExitCodes?: readonly number[] }) => Promise<GitResult>;
@@ -321,21 +238,6 @@ async function treeWith(git: Git, gitDir: string, base: readonly TreeEntry[], fi
   }
 }
 
-/**
- * Moves refs in one transaction: each `from` is the value expected (absent: the ref must not exist
- * yet). true when all moved; 'lost' when a ref was not as expected; 'busy' when another git held a
- * ref's lock.
- */
-async function moveRefs(git: Git, moves: readonly { ref: string; to: string; from?: string }[]): Promise<true | 'lost' | 'busy'> {
-  const lines = ['start', ...moves.map((move) => (move.from === undefined ? `create ${move.ref} ${move.to}` : `update ${move.ref} ${move.to} ${move.from}`)), 'prepare', 'commit', ''];
-  // Verbs of a transaction print "<verb>: ok", so simple-git does not wait after a silent git.
-  const result = await git(['update-ref', '-m', 'rollcall: approval', '--stdin'], { input: lines.join('\n'), okExitCodes: [0, 128] });
-  if (result.exitCode === 0) return true;
-  if (/is at [0-9a-f]+ but expected|reference already exists|but expected|unable to resolve reference/.test(result.stderr)) return 'lost';
-  if (/File exists|Unable to create .*\.lock/.test(result.stderr)) return 'busy';
-  throw new RollcallError('git', `could not move ${moves.map((move) => move.ref).join(' and ')}: ${result.stderr.trim()}`);
-}
-
 /** `git cat-file --batch` output: `<oid> <type> <size>\n<content>\n` per object, in request order. */
 function readBatch(output: Buffer): string[] {
   const contents: string[] = [];
@@ -360,29 +262,4 @@ function safeParse(text: string | undefined): Record<string, unknown> & { policy
   } catch {
     return undefined;
   }
-}
-
-function commitIdentity(event: ApprovalEvent, env: NodeJS.ProcessEnv): Record<string, string> {
-  const identity: Record<string, string> = {
-    GIT_AUTHOR_NAME: oneLine(event.requester.name ?? event.requester.id).replace(/[<>]/g, '') || event.requester.id,
-    GIT_AUTHOR_EMAIL: `${event.requester.id.replace(/[^A-Za-z0-9_.+-]/g, '_')}@${event.platform}`,
-    GIT_COMMITTER_NAME: env.GIT_COMMITTER_NAME || ROLLCALL_IDENTITY.name,
-    GIT_COMMITTER_EMAIL: env.GIT_COMMITTER_EMAIL || ROLLCALL_IDENTITY.email,
-  };
-  const finished = Date.parse(event.finishedAt);
-  // The author date is when the approval finished: redeliveries make the same commit.
-  if (Number.isFinite(finished)) identity.GIT_AUTHOR_DATE = `@${Math.floor(finished / 1000)} +0000`;
-  if (env.GIT_COMMITTER_DATE) identity.GIT_COMMITTER_DATE = env.GIT_COMMITTER_DATE;
-  return identity;
-}
-
-/** `Name <platform:id>`, as the Requested-by and Approved-by trailers write a person. */
-function person(platform: string, who: PlatformPerson): string {
-  const name = oneLine(who.name ?? '').replace(/[<>]/g, '');
-  return `${name || oneLine(who.id)} <${platform}:${oneLine(who.id).replace(/[<>]/g, '')}>`;
-}
-
-/** Line breaks and control characters folded to spaces: a value that cannot break the message's layout. */
-function oneLine(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 }
