@@ -8,6 +8,7 @@ import { startHttpServer, type HttpServer, type Route } from '../../src/ingress/
 import type { IngressNotice } from '../../src/ingress/ingress-notice.js';
 import { encryptLark, larkSignature } from '../../src/ingress/lark/callback-crypto.js';
 import { larkCallbackRoute } from '../../src/ingress/lark/callback-route.js';
+import { seededRandom } from '../reliability/seeded-random.js';
 
 /*
  * Thousands of hostile or broken deliveries, generated from a seeded PRNG, against a real server
@@ -33,21 +34,12 @@ const SECRETS = [DT.token, DT.aesKey, LARK.encryptKey, LARK.verificationToken, E
 const NOW = new Date('2026-11-28T01:00:00.000Z');
 const NOW_S = Math.floor(NOW.getTime() / 1000);
 
-/** mulberry32: small, fast, and the same sequence for the same seed. */
+/** The suite's seeded generator, with the byte and word helpers the deliveries are made of. */
 function prng(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(0, 255)));
-  const pick = <T>(values: readonly T[]): T => values[int(0, values.length - 1)]!;
-  const word = (n: number) => Array.from({ length: n }, () => pick([...'abcdefghijklmnopqrstuvwxyz0123456789'])).join('');
-  return { next, int, bytes, pick, word };
+  const random = seededRandom(seed);
+  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => random.int(0, 255)));
+  const word = (n: number) => Array.from({ length: n }, () => random.pick([...'abcdefghijklmnopqrstuvwxyz0123456789'])).join('');
+  return { next: () => random.next(), int: (min: number, max: number) => random.int(min, max), bytes, pick: <T>(values: readonly T[]): T => random.pick(values), word };
 }
 type Random = ReturnType<typeof prng>;
 
