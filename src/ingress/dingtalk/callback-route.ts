@@ -1,23 +1,15 @@
-import type { Logger } from '../../config/logger.js';
-import { CallbackRejected } from '../callback-checks.js';
+import { recordNotice, rejected, type CallbackRouteOptions } from '../callback-route-common.js';
 import type { HttpRequest, HttpResponse, Route } from '../http-server.js';
-import type { NoticeSink } from '../ingress-notice.js';
 import { noticeFromDingtalkHttpEvent } from '../parse-notice.js';
 import { dingtalkReply, encryptDingtalk, verifyDingtalkCallback } from './callback-crypto.js';
 
-export interface DingtalkCallbackRouteOptions {
+export interface DingtalkCallbackRouteOptions extends CallbackRouteOptions {
   /** The event subscription's token (ROLLCALL_DINGTALK_TOKEN). */
   token: string;
   /** The event subscription's 43-character aes_key (ROLLCALL_DINGTALK_AES_KEY). */
   encodingAesKey: string;
   /** The internal app's appKey: the owner key DingTalk seals every message with. */
   appKey: string;
-  /** Records a notice durably before the answer goes out; false for a redelivery. */
-  sink: NoticeSink;
-  log: Logger;
-  now?: () => Date;
-  /** Accepted clock distance of the request's timestamp. Default 5 minutes. */
-  windowMs?: number;
 }
 
 /** The path DingTalk's event subscription (HTTP push) points at. */
@@ -55,9 +47,7 @@ export function dingtalkCallbackRoute(options: DingtalkCallbackRouteOptions): Ro
           ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
         }));
       } catch (error) {
-        if (!(error instanceof CallbackRejected)) throw error;
-        log.warn({ reason: error.reason, detail: error.message, remoteAddress: request.remoteAddress }, 'callback rejected');
-        return { status: 401, body: { error: error.message, reason: error.reason } };
+        return rejected(error, request, log);
       }
 
       const parsed = noticeFromDingtalkHttpEvent(event, 'http', at);
@@ -69,18 +59,7 @@ export function dingtalkCallbackRoute(options: DingtalkCallbackRouteOptions): Ro
         log.info({ why: parsed.ignored }, 'event ignored');
         return reply(at);
       }
-      const { notice } = parsed;
-      let fresh: boolean;
-      try {
-        fresh = options.sink(notice);
-      } catch (error) {
-        // Not acknowledged: DingTalk pushes again, and the notice is recorded then.
-        log.error({ err: error, eventId: notice.eventId, kind: notice.kind }, 'notice not recorded');
-        return { status: 500, body: { error: 'the notice could not be recorded; DingTalk will push it again' } };
-      }
-      if (fresh) log.info({ eventId: notice.eventId, kind: notice.kind }, 'notice recorded');
-      else log.info({ eventId: notice.eventId, kind: notice.kind }, 'redelivery ignored');
-      return reply(at);
+      return recordNotice(options.sink, parsed.notice, log, 'DingTalk') ?? reply(at);
     },
   };
 }

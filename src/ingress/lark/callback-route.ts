@@ -1,21 +1,13 @@
-import type { Logger } from '../../config/logger.js';
-import { CallbackRejected } from '../callback-checks.js';
+import { recordNotice, rejected, type CallbackRouteOptions } from '../callback-route-common.js';
 import type { HttpRequest, HttpResponse, Route } from '../http-server.js';
-import type { NoticeSink } from '../ingress-notice.js';
 import { noticeFromLarkEvent } from '../parse-notice.js';
 import { verifyLarkCallback, type LarkCallback } from './callback-crypto.js';
 
-export interface LarkCallbackRouteOptions {
+export interface LarkCallbackRouteOptions extends CallbackRouteOptions {
   /** The app's Encrypt Key (ROLLCALL_LARK_ENCRYPT_KEY); when set, every request must be signed and encrypted. */
   encryptKey?: string;
   /** The app's Verification Token (ROLLCALL_LARK_VERIFICATION_TOKEN), checked on every request. */
   verificationToken: string;
-  /** Records a notice durably before the answer goes out; false for a redelivery. */
-  sink: NoticeSink;
-  log: Logger;
-  now?: () => Date;
-  /** Accepted clock distance of `X-Lark-Request-Timestamp`. Default 5 minutes. */
-  windowMs?: number;
 }
 
 /** The path the Lark app's event subscription (request URL) points at. */
@@ -47,9 +39,7 @@ export function larkCallbackRoute(options: LarkCallbackRouteOptions): Route {
           ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
         });
       } catch (error) {
-        if (!(error instanceof CallbackRejected)) throw error;
-        log.warn({ reason: error.reason, detail: error.message, remoteAddress: request.remoteAddress }, 'callback rejected');
-        return { status: 401, body: { error: error.message, reason: error.reason } };
+        return rejected(error, request, log);
       }
 
       if (callback.kind === 'challenge') {
@@ -61,18 +51,7 @@ export function larkCallbackRoute(options: LarkCallbackRouteOptions): Route {
         log.info({ eventId: callback.eventId, eventType: callback.eventType, why: parsed.ignored }, 'event ignored');
         return { status: 200, body: {} };
       }
-      const { notice } = parsed;
-      let fresh: boolean;
-      try {
-        fresh = options.sink(notice);
-      } catch (error) {
-        // Not acknowledged: Lark retries, and the notice is recorded then.
-        log.error({ err: error, eventId: notice.eventId, kind: notice.kind }, 'notice not recorded');
-        return { status: 500, body: { error: 'the notice could not be recorded; Lark will send it again' } };
-      }
-      if (fresh) log.info({ eventId: notice.eventId, kind: notice.kind }, 'notice recorded');
-      else log.info({ eventId: notice.eventId, kind: notice.kind }, 'redelivery ignored');
-      return { status: 200, body: {} };
+      return recordNotice(options.sink, parsed.notice, log, 'Lark') ?? { status: 200, body: {} };
     },
   };
 }
