@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { commitApproval, type CommitApprovalResult } from '../../src/requests/commit-request.js';
 import type { ApprovalEvent, Request } from '../../src/requests/types.js';
 import { desiredStateRepo } from '../cli/git-fixture.js';
+import { countingGit } from './git-counter.js';
 
 const env = { ...process.env, GIT_COMMITTER_NAME: 'Rollcall', GIT_COMMITTER_EMAIL: 'rollcall@example.com' };
 
@@ -14,23 +13,6 @@ function approval(id: string, requester: ApprovalEvent['requester'] = { id: 'hr0
   return { platform: 'dingtalk', approvalId: id, processCode: 'PROC-ONBOARD', requester, approvers: [{ id: 'mgr01', name: 'Ma Guo' }], form: { 工号: id }, finishedAt: '2026-11-27T10:00:00Z' };
 }
 const onboard = (empId: string, login: string): Request => ({ kind: 'onboard', empId, login, name: 'New Bie', role: 'devops', flow: 'dingtalk/PROC-ONBOARD' });
-
-/**
- * A `git` on PATH that logs each command's name before running the real git: the processes a
- * round spawns, counted from outside (runGit resolves git through the PATH of the env it is given).
- */
-function countingGit(): { env: NodeJS.ProcessEnv; commands: () => string[]; reset: () => void } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'rollcall-git-count-'));
-  const log = path.join(dir, 'commands.log');
-  const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-  writeFileSync(path.join(dir, 'git'), `#!/bin/sh\nprintf '%s\\n' "$1" >> "$ROLLCALL_TEST_GIT_LOG"\nexec ${real} "$@"\n`, { mode: 0o755 });
-  writeFileSync(log, '');
-  return {
-    env: { ...env, PATH: `${dir}${path.delimiter}${process.env.PATH ?? ''}`, ROLLCALL_TEST_GIT_LOG: log },
-    commands: () => readFileSync(log, 'utf8').split('\n').filter(Boolean),
-    reset: () => writeFileSync(log, ''),
-  };
-}
 
 /** Another writer: a commit of `file` on main made from objects, as a second rollcall process would. */
 function plumbingCommit(repo: string, file: string, content: string, message = `Other writer: ${file}`): string {
@@ -92,7 +74,7 @@ function setup() {
 describe('commitApproval in rounds (group commit)', () => {
   it('lands a burst of 300 calls (30% duplicates, random order): one commit per approval, unique uids, each once on the first-parent history, a clean checkout', async () => {
     const { repo, git, history, uids, users, branches } = setup();
-    const counter = countingGit();
+    const counter = countingGit(env);
     const distinct = Array.from({ length: 210 }, (_, index) => String(index + 1).padStart(3, '0'));
     const calls = shuffled([...distinct, ...shuffled(distinct, 7).slice(0, 90)], 42);
     const results = await Promise.all(calls.map((id) => commitApproval(repo, 'desired-state', approval(`BURST-${id}`), onboard(`N${id}`, `user${id}`), { env: counter.env })));
@@ -125,7 +107,7 @@ describe('commitApproval in rounds (group commit)', () => {
 
   it('spawns as many git processes for a round of 100 approvals as for a round of 1', async () => {
     const { repo } = setup();
-    const counter = countingGit();
+    const counter = countingGit(env);
     const submit = (ids: readonly string[]) => Promise.all(ids.map((id) => commitApproval(repo, 'desired-state', approval(`P-${id}`), onboard(`P${id}`, `p${id}`), { env: counter.env })));
     await submit(['warm']); // the first round reads the repository's layout, history and users once
     counter.reset();

@@ -8,6 +8,7 @@ import { LocalProvider } from '../../src/requests/local-provider.js';
 import type { ApprovalEvent, Request } from '../../src/requests/types.js';
 import { DesiredRepository } from '../../src/source/desired-repository.js';
 import { desiredStateRepo } from '../cli/git-fixture.js';
+import { countingGit } from './git-counter.js';
 
 const env = { ...process.env, GIT_COMMITTER_NAME: 'Rollcall', GIT_COMMITTER_EMAIL: 'rollcall@example.com' };
 
@@ -114,6 +115,66 @@ describe('LocalProvider with a remote', () => {
     expect(git('rev-parse', 'refs/heads/main').trim()).toBe(before);
     expect(git('for-each-ref', 'refs/heads/rollcall/').trim()).toBe('');
   });
+});
+
+describe('LocalProvider with a remote, in rounds', () => {
+  it('pushes a burst of approvals in one atomic push per round, not one per approval; duplicates once', async () => {
+    const { origin$, provider } = setup();
+    const counter = countingGit(env);
+    const { provider: local, git } = await provider({ env: counter.env });
+    counter.reset();
+    const ids = Array.from({ length: 30 }, (_, index) => String(index).padStart(2, '0'));
+    const calls = [...ids, ...ids.slice(0, 10)];
+    const results = await Promise.all(calls.map((id) => local.submit(approval(`G-${id}`), onboard(`G${id}`, `group${id}`))));
+    expect(results.filter((result) => result.status === 'committed')).toHaveLength(30);
+    expect(results.slice(30)).toEqual(results.slice(0, 10).map((result) => ({ status: 'existing', sha: result.status === 'committed' ? result.sha : '', branch: result.status === 'committed' ? result.branch : '' })));
+    expect(counter.commands().filter((command) => command === 'push')).toHaveLength(1);
+    expect(counter.commands().filter((command) => command === 'fetch')).toHaveLength(1);
+    expect(counter.commands().length).toBeLessThanOrEqual(15);
+    // The remote has each approval once, on its branch and on main; local refs equal the remote's.
+    const tip = origin$('rev-parse', 'main').trim();
+    expect(results.every((result) => result.status !== 'committed' || result.tip === tip)).toBe(true);
+    expect(Number(origin$('rev-list', '--count', '--no-merges', 'main', '--grep=Approval: dingtalk/G-').trim())).toBe(30);
+    expect(origin$('for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads/rollcall/')).toBe(git('for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads/rollcall/'));
+    expect(git('rev-parse', 'refs/heads/main', 'refs/remotes/origin/main').trim().split('\n')).toEqual([tip, tip]);
+    const uids = ids.map((id) => (parse(origin$('show', `main:desired-state/users/G${id}.yaml`)) as { uid: number }).uid);
+    expect(new Set(uids).size).toBe(30);
+  }, 30_000);
+
+  it('after a rejected push, redoes the whole round on the new tip: every approval lands, uids recomputed, nothing of the first attempt stays', async () => {
+    const { origin$, provider, otherWriter } = setup();
+    const write = otherWriter();
+    const { provider: local, git } = await provider({
+      beforePush: async (attempt) => {
+        if (attempt === 1) write('desired-state/users/E3000.yaml', 'empId: E3000\nlogin: other\nuid: 20000\nroles: []\n');
+      },
+    });
+    const results = await Promise.all([1, 2, 3, 4, 5].map((n) => local.submit(approval(`RJ-${n}`), onboard(`RJ${n}`, `reject${n}`))));
+    expect(results.map((result) => (result.status === 'committed' ? result.uid : result.status))).toEqual([20013, 20014, 20015, 20016, 20017]);
+    expect(origin$('log', '--format=%s', '-6', 'main').trim().split('\n')).toEqual([
+      'Onboard RJ5 (reject5)',
+      'Onboard RJ4 (reject4)',
+      'Onboard RJ3 (reject3)',
+      'Onboard RJ2 (reject2)',
+      'Onboard RJ1 (reject1)',
+      'Other writer: desired-state/users/E3000.yaml',
+    ]);
+    expect(git('rev-parse', 'refs/heads/main').trim()).toBe(origin$('rev-parse', 'main').trim());
+    expect(git('for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads/rollcall/')).toBe(origin$('for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads/rollcall/'));
+  }, 30_000);
+
+  it('answers existing for the approvals of a round that another rollcall pushed first, and commits the rest', async () => {
+    const { origin$, provider } = setup();
+    const [a, b] = [await provider(), await provider()];
+    const first = await a.provider.submit(approval('SHARED-1'), onboard('S1', 'shared1'));
+    const results = await Promise.all([
+      b.provider.submit(approval('SHARED-1'), onboard('S1', 'shared1')),
+      b.provider.submit(approval('OWN-1'), onboard('O1', 'own1')),
+    ]);
+    expect(results[0]).toEqual({ status: 'existing', sha: first.status === 'committed' ? first.sha : '', branch: 'rollcall/dingtalk-SHARED-1' });
+    expect(results[1]).toMatchObject({ status: 'committed', uid: 20013 });
+    expect(origin$('rev-list', '--count', '--no-merges', 'main', '--grep=Approval: dingtalk/SHARED-1').trim()).toBe('1');
+  }, 30_000);
 });
 
 describe('LocalProvider without a remote', () => {
