@@ -18,11 +18,16 @@ export { approvalBranch, approvalMessage } from './approval-message.js';
 export interface CommitApprovalOptions {
   /** The tracked branch. Default: the branch HEAD is on. */
   branch?: string;
-  /** The environment of git processes; GIT_COMMITTER_NAME / GIT_COMMITTER_EMAIL name rollcall. Default `process.env`. */
+  /**
+   * The environment of git processes; GIT_COMMITTER_NAME / GIT_COMMITTER_EMAIL name rollcall
+   * (GIT_COMMITTER_DATE dates its commits). Default `process.env`. Approvals join one round only
+   * with calls that pass the same `env` object, `branch` and desired-state folder.
+   */
   env?: NodeJS.ProcessEnv;
   /**
    * Runs after the change is computed and before the refs move: where a test lets another writer
-   * move the branch, to prove the compare-and-swap and the retry.
+   * move the branch, to prove the compare-and-swap and the retry. In a round of several approvals,
+   * each distinct hook runs once per attempt of the round.
    */
   beforeUpdate?: (attempt: number) => Promise<void>;
   /**
@@ -31,7 +36,7 @@ export interface CommitApprovalOptions {
    * is looked for in `base`'s history.
    */
   branchOnly?: { base: string };
-  /** Where the warning goes when a checked-out work tree keeps a person's edit of the changed file. */
+  /** Where the warning goes when a checked-out work tree keeps a person's edit of the changed file (or cannot follow). */
   logger?: Pick<Logger, 'warn'>;
 }
 
@@ -43,9 +48,13 @@ export type CommitApprovalResult =
       sha: string;
       /** `rollcall/<platform>-<approval id>`. */
       branch: string;
-      /** The tracked branch's new tip: `sha` (fast-forward) or a merge commit of it; with `branchOnly`, the base's tip. */
+      /**
+       * The tracked branch's new tip after the approval's round: `sha`, or a later approval's commit of
+       * the same round (each on the one before, `sha` on its first-parent history), or a merge commit
+       * of them; with `branchOnly`, the base's tip.
+       */
       tip: string;
-      /** `none`: `branchOnly`, the tracked branch did not move. */
+      /** `fast-forward`: the round's commits sit on the tip read; `none`: `branchOnly`, the tracked branch did not move. */
       merge: 'fast-forward' | 'merge-commit' | 'none';
       /** The uid an onboarding allocated. */
       uid?: number;
