@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -223,5 +224,55 @@ describe('commitApproval in rounds (group commit)', () => {
     }).trim();
     expect(git('log', '-1', '--format=%an|%ae|%aI|%cn|%ce|%cI', sha).trim()).toBe('Han Rui|hr_02_@dingtalk|2026-11-27T10:00:00+00:00|Rollcall|rollcall@example.com|2026-11-28T09:30:00+08:00');
     expect(made).toBe(sha);
+  });
+
+  it('answers existing for an approval whose branch another process created mid-round, and lands the rest', async () => {
+    const { repo, git } = setup();
+    let theirs = '';
+    const beforeUpdate = async (attempt: number) => {
+      if (attempt !== 1) return;
+      theirs = plumbingCommit(repo, 'desired-state/users/C2.yaml', 'empId: C2\nlogin: theirs\nuid: 20000\nroles: []\n', 'Onboard C2 (theirs)\n\nApproval: dingtalk/C-2\n');
+      git('update-ref', 'refs/heads/rollcall/dingtalk-C-2', theirs);
+    };
+    const results = await Promise.all(['1', '2', '3'].map((id) => commitApproval(repo, 'desired-state', approval(`C-${id}`), onboard(`C${id}`, `c${id}`), { env, beforeUpdate })));
+    expect(results[1]).toEqual({ status: 'existing', sha: theirs, branch: 'rollcall/dingtalk-C-2' });
+    expect(results[0]).toMatchObject({ status: 'committed', uid: 20013 });
+    expect(results[2]).toMatchObject({ status: 'committed', uid: 20014 });
+    expect(git('log', '--format=%s', '-3', 'main').trim().split('\n')).toEqual(['Onboard C3 (c3)', 'Onboard C1 (c1)', 'Onboard C2 (theirs)']);
+  });
+
+  it('keeps calls for different tracked branches in rounds of their own', async () => {
+    const { repo, git } = setup();
+    git('branch', 'staging');
+    const results = await Promise.all([
+      commitApproval(repo, 'desired-state', approval('B-1'), onboard('B1', 'b1'), { env, branch: 'main' }),
+      commitApproval(repo, 'desired-state', approval('B-2'), onboard('B2', 'b2'), { env, branch: 'staging' }),
+      commitApproval(repo, 'desired-state', approval('B-3'), onboard('B3', 'b3'), { env, branch: 'main' }),
+    ]);
+    expect(results.map((result) => (result.status === 'committed' ? result.uid : 0))).toEqual([20000, 20000, 20013]);
+    expect(git('log', '--format=%s', '-2', 'main').trim().split('\n')).toEqual(['Onboard B3 (b3)', 'Onboard B1 (b1)']);
+    expect(git('log', '--format=%s', '-1', 'staging').trim()).toBe('Onboard B2 (b2)');
+    expect(git('status', '--porcelain')).toBe('');
+  });
+
+  it('brings every changed file of a round into the checkout, and leaves the one a person edited, warning that approval\'s logger only', async () => {
+    const { repo, git } = setup();
+    const edited = path.join(repo, 'desired-state', 'users', 'E1003.yaml');
+    writeFileSync(edited, `${readFileSync(edited, 'utf8')}# my note\n`);
+    const warnings = new Map<string, unknown[]>();
+    const logger = (id: string) => ({ warn: (...args: unknown[]) => void warnings.set(id, [...(warnings.get(id) ?? []), args]) }) as never;
+    const submit = (id: string, request: Request) => commitApproval(repo, 'desired-state', approval(id), request, { env, logger: logger(id) });
+    const results = await Promise.all([
+      submit('W-1', onboard('E2001', 'newbie')),
+      submit('W-2', { kind: 'offboard', empId: 'E1003', flow: 'dingtalk/PROC-OFFBOARD' }),
+      submit('W-3', { kind: 'offboard', empId: 'E1001', flow: 'dingtalk/PROC-OFFBOARD' }),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['committed', 'committed', 'committed']);
+    expect([...warnings.keys()]).toEqual(['W-2']);
+    expect(git('status', '--porcelain', '--untracked-files=all')).toBe(' M desired-state/users/E1003.yaml\n');
+    expect(readFileSync(edited, 'utf8')).toMatch(/# my note\n$/);
+    expect(git('diff').trim()).toMatch(/^-state: absent\n\+# my note$/m);
+    expect(readFileSync(path.join(repo, 'desired-state', 'users', 'E2001.yaml'), 'utf8')).toBe(git('show', 'main:desired-state/users/E2001.yaml'));
+    expect(readFileSync(path.join(repo, 'desired-state', 'users', 'E1001.yaml'), 'utf8')).toMatch(/^state: absent$/m);
   });
 });
