@@ -67,9 +67,9 @@ export async function enqueueApproval(repoDir: string, desiredPath: string, even
  * that acts on the round as a whole: the local provider pushes each round once. Every approval id
  * is checked before anything is written.
  */
-export function commitApprovals(repoDir: string, desiredPath: string, approvals: readonly QueuedApproval[], options: CommitApprovalOptions = {}): Promise<RoundResult> {
+export async function commitApprovals(repoDir: string, desiredPath: string, approvals: readonly QueuedApproval[], options: CommitApprovalOptions = {}): Promise<RoundResult> {
   for (const { event } of approvals) checkApprovalId(event);
-  return committerFor(repoDir).enqueue([...approvals], options, settingsOf(desiredPath, options), true);
+  return await committerFor(repoDir).enqueue([...approvals], options, settingsOf(desiredPath, options), true);
 }
 
 function committerFor(repoDir: string): ApprovalCommitter {
