@@ -253,7 +253,7 @@ describe('commitApproval', () => {
   });
 
   it('commits into a bare repository', async () => {
-    const { commit, git, repo } = setup();
+    const { git, repo } = setup();
     const bare = `${repo}-bare.git`;
     execFileSync('git', ['clone', '-q', '--bare', repo, bare]);
     const result = await commitApproval(bare, 'desired-state', approval('PI-14'), onboard('E2001', 'newbie'), { env });
