@@ -25,7 +25,7 @@ export interface ApprovalIntakeOptions {
   onSubmitted?(result: SubmitResult): void;
   /** How many notices are open, each time that may have changed (for the status). */
   onOpen?(count: number): void;
-  /** Notices handled at once (confirmation is network-bound; commits queue per repository). Default 8. */
+  /** Notices handled at once (confirmation is network-bound; commits from many join one round, see requests/approval-committer.ts). Default 32. */
   concurrency?: number;
   /** The first retry's delay; it doubles up to 5 minutes. Default 1000. */
   retryBaseMs?: number;
@@ -102,7 +102,7 @@ export class ApprovalIntake {
   #kick(): void {
     clearTimeout(this.#timer);
     if (!this.#stopped) {
-      const concurrency = this.#options.concurrency ?? 8;
+      const concurrency = this.#options.concurrency ?? 32;
       const free = concurrency - this.#busy.size;
       const rows = free <= 0 ? [] : this.#options.store.openNotices(Date.now(), concurrency + this.#busy.size).filter((row) => !this.#busy.has(row.id)).slice(0, free);
       for (const row of rows) {
