@@ -9,6 +9,7 @@ import { approvalBranch, approvalIdentity, approvalKey, approvalMessage, checkAp
 import { ApprovalTrailers } from './approval-trailers.js';
 import type { CommitApprovalOptions, CommitApprovalResult } from './commit-request.js';
 import { importCommits, type Git, type ImportCommit } from './fast-import.js';
+import { moveRefs, readRefs } from './git-refs.js';
 import { bringWorkTreeForward } from './sync-work-tree.js';
 import { addToContext, describeUserFile, UserFiles, type UserFile } from './user-files.js';
 import type { ApprovalEvent, Request } from './types.js';
@@ -178,7 +179,8 @@ export class ApprovalCommitter {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
       const branch = settings.branch ?? (await this.#headBranch(git, gitDir));
       const trackedRef = `refs/heads/${branch}`;
-      const refs = await readRefs(git, trackedRef);
+      // The tracked branch's tip and every approval branch, from one `for-each-ref`.
+      const refs = await readRefs(git, [trackedRef, 'refs/heads/rollcall/']);
       const tip = refs.get(trackedRef);
       if (tip === undefined) throw new RollcallError('invalid-input', `branch ${branch} does not exist in ${this.repoDir}: check the tracked branch`);
       let trailerIndex = this.#trailers.get(trackedRef);
@@ -332,30 +334,4 @@ function mergeCommit(commits: readonly { index: number; own: string; message: st
   ].join('\n\n');
   const rollcall = committerIdent(env, now);
   return { author: rollcall, committer: rollcall, message: `${message}\n`, parents, files };
-}
-
-/** The tracked branch's tip and every approval branch, from one `for-each-ref`. */
-async function readRefs(git: Git, trackedRef: string): Promise<Map<string, string>> {
-  const text = (await git(['for-each-ref', '--format=%(objectname) %(refname)', trackedRef, 'refs/heads/rollcall/'])).text;
-  const found = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const space = line.indexOf(' ');
-    if (space > 0) found.set(line.slice(space + 1), line.slice(0, space));
-  }
-  return found;
-}
-
-/**
- * Moves refs in one transaction: each `from` is the value expected (absent: the ref must not exist
- * yet). true when all moved; 'lost' when a ref was not as expected; 'busy' when another git held a
- * ref's lock.
- */
-export async function moveRefs(git: Git, moves: readonly { ref: string; to: string; from?: string }[]): Promise<true | 'lost' | 'busy'> {
-  const lines = ['start', ...moves.map((move) => (move.from === undefined ? `create ${move.ref} ${move.to}` : `update ${move.ref} ${move.to} ${move.from}`)), 'prepare', 'commit', ''];
-  // Verbs of a transaction print "<verb>: ok", so simple-git does not wait after a silent git.
-  const result = await git(['update-ref', '-m', 'rollcall: approval', '--stdin'], { input: lines.join('\n'), okExitCodes: [0, 128] });
-  if (result.exitCode === 0) return true;
-  if (/is at [0-9a-f]+ but expected|reference already exists|but expected|unable to resolve reference/.test(result.stderr)) return 'lost';
-  if (/File exists|Unable to create .*\.lock/.test(result.stderr)) return 'busy';
-  throw new RollcallError('git', `could not move ${moves.length > 3 ? `${moves.length} refs` : moves.map((move) => move.ref).join(' and ')}: ${result.stderr.trim()}`);
 }

@@ -77,18 +77,6 @@ export function committerIdent(env: NodeJS.ProcessEnv, now: Date = new Date()): 
   };
 }
 
-/** The identity as the environment of `git commit-tree`. */
-export function identityEnvironment(identity: ApprovalIdentity): Record<string, string> {
-  return {
-    GIT_AUTHOR_NAME: identity.author.name,
-    GIT_AUTHOR_EMAIL: identity.author.email,
-    GIT_AUTHOR_DATE: `@${identity.author.date}`,
-    GIT_COMMITTER_NAME: identity.committer.name,
-    GIT_COMMITTER_EMAIL: identity.committer.email,
-    GIT_COMMITTER_DATE: `@${identity.committer.date}`,
-  };
-}
-
 /** `Name <platform:id>`, as the Requested-by and Approved-by trailers write a person. */
 function person(platform: string, who: PlatformPerson): string {
   const name = oneLine(who.name ?? '').replace(/[<>]/g, '');

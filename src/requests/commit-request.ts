@@ -1,16 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse } from 'yaml';
 import { RollcallError } from '../config/errors.js';
 import type { Logger } from '../config/logger.js';
-import { Policy } from '../desired/schema.js';
-import { runGit, type GitOptions, type GitResult } from '../source/git.js';
-import { applyRequest, type UserFileContext } from './apply-request.js';
-import { enqueueApproval, moveRefs } from './approval-committer.js';
-import { approvalBranch, approvalIdentity, approvalMessage, checkApprovalId, identityEnvironment } from './approval-message.js';
+import { readBlobs, runGit } from '../source/git.js';
+import { applyRequest } from './apply-request.js';
+import { enqueueApproval } from './approval-committer.js';
+import { approvalBranch, approvalIdentity, approvalKey, approvalMessage, checkApprovalId } from './approval-message.js';
+import { ApprovalTrailers } from './approval-trailers.js';
+import { importCommits, type Git } from './fast-import.js';
+import { moveRefs, readRefs } from './git-refs.js';
 import type { ApprovalEvent, Request } from './types.js';
+import { UserFiles } from './user-files.js';
 
 export { approvalBranch, approvalMessage } from './approval-message.js';
 
@@ -69,8 +69,13 @@ const MAX_ATTEMPTS = 20;
 
 /** One chain of approval-branch commits (`branchOnly`) per repository in this process: the refs' compare-and-swap covers other processes. */
 const queues = new Map<string, Promise<unknown>>();
-/** The git directory of each repository committed to: where private index files go. */
-const gitDirs = new Map<string, string>();
+interface BranchOnlyRepository {
+  users: UserFiles;
+  /** Base ref → the trailers of its history. */
+  trailers: Map<string, ApprovalTrailers>;
+}
+/** What `branchOnly` commits keep of each repository between approvals. */
+const repositories = new Map<string, Promise<BranchOnlyRepository>>();
 
 /**
  * Commits one approved request into the repository at `repoDir`, exactly once per approval id:
@@ -118,33 +123,32 @@ export function commitApproval(
 async function commitBranchOnly(repoDir: string, desiredPath: string, event: ApprovalEvent, request: Request, options: CommitApprovalOptions, branchOnly: { base: string }): Promise<CommitApprovalResult> {
   checkApprovalId(event);
   const env = options.env ?? process.env;
-  const git = (args: readonly string[], more: Omit<GitOptions, 'env'> & { okExitCodes?: readonly number[] } = {}): Promise<GitResult> => runGit(repoDir, args, { ...more, env });
+  const git: Git = (args, more = {}) => runGit(repoDir, args, { ...more, env });
   const trackedRef = branchOnly.base;
   const ownBranch = approvalBranch(event);
   const ownRef = `refs/heads/${ownBranch}`;
   const folder = desiredPath.replace(/^\.?\/+|\/+$/g, '').replace(/^\.$/, '');
   const file = `${folder ? `${folder}/` : ''}users/${request.empId}.yaml`;
-  const gitDir = gitDirs.get(repoDir) ?? (await git(['rev-parse', '--absolute-git-dir'])).text.trim();
-  gitDirs.set(repoDir, gitDir);
-  const identity = identityEnvironment(approvalIdentity(event, env));
+  const repository = await (repositories.get(repoDir) ?? probe(repoDir, git));
+  let trailerIndex = repository.trailers.get(trackedRef);
+  if (trailerIndex === undefined) repository.trailers.set(trackedRef, (trailerIndex = new ApprovalTrailers()));
+  const identity = approvalIdentity(event, env);
 
   let previous: { commit: string; blob: string; base: string } | undefined;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
     const refs = await readRefs(git, [trackedRef, ownRef]);
-    const existing = refs.get(ownRef) ?? (await findApprovalCommit(git, event, refs.get(trackedRef)));
-    if (existing !== undefined) return { status: 'existing', sha: existing, branch: ownBranch };
     const tip = refs.get(trackedRef);
+    const existing = refs.get(ownRef) ?? (tip === undefined ? undefined : (await trailerIndex.at(git, tip)).get(approvalKey(event)));
+    if (existing !== undefined) return { status: 'existing', sha: existing, branch: ownBranch };
     if (tip === undefined) throw new RollcallError('invalid-input', `${trackedRef} does not exist in ${repoDir}: check the tracked branch`);
 
-    const tree = await listTree(git, tip);
-    const state = await readUsers(git, tree, tip, folder, file);
-    const change = applyRequest(request, state.current, state.context);
+    const users = await repository.users.at(git, (oids) => readBlobs(repoDir, oids, { env }), tip, folder);
+    const change = applyRequest(request, users.file(file)?.text, users.context());
     if (!change.ok) return { status: 'refused', reason: change.reason };
-    const blob = (await git(['hash-object', '-w', '--no-filters', '--stdin'], { input: change.text })).text.trim();
-    const message = approvalMessage(event, request, change.login);
+    const blob = repository.users.blobOid(change.text);
     // After a lost race on the approval's branch lock, the commit made last time still holds when nothing moved.
     const reuse = previous !== undefined && previous.blob === blob && previous.base === tip ? previous.commit : undefined;
-    const commit = reuse ?? (await git(['commit-tree', await treeWith(git, gitDir, tree, file, blob), '-p', tip, '-F', '-'], { input: message, set: identity })).text.trim();
+    const [commit = ''] = reuse !== undefined ? [reuse] : await importCommits(git, [{ ...identity, message: approvalMessage(event, request, change.login), parents: [tip], files: [{ path: file, text: change.text }] }]);
 
     await options.beforeUpdate?.(attempt);
     const moved = await moveRefs(git, [{ ref: ownRef, to: commit }]);
@@ -152,123 +156,17 @@ async function commitBranchOnly(repoDir: string, desiredPath: string, event: App
     previous = { commit, blob, base: tip };
     if (moved === 'busy') await sleep(5 + Math.floor(Math.random() * 20 * attempt));
   }
-  throw new RollcallError('git', `could not commit approval ${event.platform}/${event.approvalId} on ${trackedRef} of ${repoDir}: the branch kept moving (${MAX_ATTEMPTS} attempts); it is retried with the next delivery`);
+  throw new RollcallError('git', `could not commit approval ${approvalKey(event)} on ${trackedRef} of ${repoDir}: the branch kept moving (${MAX_ATTEMPTS} attempts); it is retried with the next delivery`);
 }
 
-type Git = (args: readonly string[], more?: Omit<GitOptions, 'env'> & { okExitCodes?: readonly number[] }) => Promise<GitResult>;
-
-async function readRefs(git: Git, refs: readonly string[]): Promise<Map<string, string>> {
-  const text = (await git(['for-each-ref', '--format=%(objectname) %(refname)', ...refs])).text;
-  const found = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const [sha = '', ref = ''] = line.split(' ');
-    if (refs.includes(ref)) found.set(ref, sha);
-  }
-  return found;
-}
-
-/** The commit reachable from `tip` whose `Approval` trailer names this approval. */
-async function findApprovalCommit(git: Git, event: ApprovalEvent, tip: string | undefined): Promise<string | undefined> {
-  if (tip === undefined) return undefined;
-  const wanted = `${event.platform}/${event.approvalId}`;
-  // --no-merges: a merge commit repeats the trailers; the approval's own commit is the one to return.
-  const grep = ['--no-merges', '--fixed-strings', `--grep=Approval: ${wanted}`];
-  // The count first: it prints "0" on the common path, where a silent `git log` would cost 50 ms (see runGit).
-  if ((await git(['rev-list', '--count', ...grep, tip, '--'])).text.trim() === '0') return undefined;
-  const text = (await git(['log', ...grep, '--format=%H%x1f%(trailers:key=Approval,valueonly,separator=%x1f)%x1e', tip, '--'])).text;
-  for (const record of text.split('\x1e')) {
-    const [sha = '', ...values] = record.trim().split('\x1f');
-    if (values.some((value) => value.trim() === wanted)) return sha;
-  }
-  return undefined;
-}
-
-/** One entry of `git ls-tree -r -z`, and the line it came from (what `update-index --index-info` reads back). */
-interface TreeEntry {
-  type: string;
-  oid: string;
-  path: string;
-  line: string;
-}
-
-/** Every file of the tree of `tip`. */
-async function listTree(git: Git, tip: string): Promise<TreeEntry[]> {
-  const listing = (await git(['ls-tree', '-r', '-z', '--full-tree', tip])).text;
-  return listing
-    .split('\0')
-    .filter(Boolean)
-    .map((line) => {
-      const tab = line.indexOf('\t');
-      const [, type = '', oid = ''] = line.slice(0, tab).split(' ');
-      return { type, oid, path: line.slice(tab + 1), line };
-    });
-}
-
-/** The user file in `tree`, and the uids, logins and uid range of the whole users folder there. */
-async function readUsers(git: Git, tree: readonly TreeEntry[], tip: string, folder: string, file: string): Promise<{ current: string | undefined; context: UserFileContext }> {
-  const prefix = folder ? `${folder}/` : '';
-  const fleetPath = `${prefix}fleet.yaml`;
-  const entries = tree.filter((entry) => entry.type === 'blob' && (entry.path === fleetPath || (entry.path.startsWith(`${prefix}users/`) && entry.path.endsWith('.yaml'))));
-  const contents = entries.length === 0 ? [] : readBatch((await git(['cat-file', '--batch'], { input: entries.map((entry) => entry.oid).join('\n') + '\n' })).stdout);
-  const texts = new Map(entries.map((entry, index) => [entry.path, contents[index] ?? ''] as const));
-
-  const fleetText = texts.get(fleetPath);
-  const range = Policy.shape.uidRange.safeParse(safeParse(fleetText)?.policy?.uidRange);
-  if (fleetText === undefined || !range.success) {
-    throw new RollcallError('invalid-input', `${fleetPath} at ${tip} has no valid policy.uidRange: rollcall allocates uids from it; fix fleet.yaml`);
-  }
-  const usedUids = new Set<number>();
-  const logins = new Map<string, string>();
-  const platformIds = new Map<string, string>();
-  for (const [name, text] of texts) {
-    if (name === fleetPath) continue;
-    const record = safeParse(text);
-    const empId = String(record?.empId ?? path.basename(name, '.yaml'));
-    if (Number.isInteger(record?.uid)) usedUids.add(record!.uid as number);
-    if (typeof record?.login === 'string') logins.set(record.login, empId);
-    const ids = record?.ids;
-    if (typeof ids === 'object' && ids !== null) {
-      for (const [platform, id] of Object.entries(ids)) if (typeof id === 'string' || typeof id === 'number') platformIds.set(`${platform}/${String(id)}`, empId);
-    }
-  }
-  return { current: texts.get(file), context: { uidRange: range.data, usedUids, logins, platformIds } };
-}
-
-/** The tree `base` lists, with `blob` at `file`, built in a private index (never the repository's own). */
-async function treeWith(git: Git, gitDir: string, base: readonly TreeEntry[], file: string, blob: string): Promise<string> {
-  const index = { GIT_INDEX_FILE: path.join(gitDir, `rollcall-index-${randomUUID()}`) };
-  const lines = [...base.filter((entry) => entry.path !== file).map((entry) => entry.line), `100644 blob ${blob}\t${file}`];
-  try {
-    // --verbose: simple-git waits 50 ms after a git that prints nothing (see runGit).
-    await git(['update-index', '--verbose', '-z', '--index-info'], { input: lines.join('\0') + '\0', set: index });
-    return (await git(['write-tree'], { set: index })).text.trim();
-  } finally {
-    await rm(index.GIT_INDEX_FILE, { force: true });
-  }
-}
-
-/** `git cat-file --batch` output: `<oid> <type> <size>\n<content>\n` per object, in request order. */
-function readBatch(output: Buffer): string[] {
-  const contents: string[] = [];
-  let offset = 0;
-  while (offset < output.length) {
-    const newline = output.indexOf(0x0a, offset);
-    if (newline < 0) break;
-    const size = Number(output.subarray(offset, newline).toString('utf8').split(' ')[2]);
-    const start = newline + 1;
-    contents.push(Number.isFinite(size) ? output.subarray(start, start + size).toString('utf8') : '');
-    offset = start + (Number.isFinite(size) ? size : 0) + 1;
-  }
-  return contents;
-}
-
-/** A YAML mapping as a plain object, or undefined when the text is not one. */
-function safeParse(text: string | undefined): Record<string, unknown> & { policy?: { uidRange?: unknown } } | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const value: unknown = parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+/** The users folder (parsed once per blob) and the base refs' `Approval:` trailers of one repository, kept across approvals. */
+function probe(repoDir: string, git: Git): Promise<BranchOnlyRepository> {
+  const repository = git(['rev-parse', '--show-object-format']).then(({ text }) => ({
+    users: new UserFiles(text.trim() === 'sha256' ? 'sha256' : 'sha1'),
+    trailers: new Map<string, ApprovalTrailers>(),
+  }));
+  repositories.set(repoDir, repository);
+  // A failed probe is tried again by the next approval.
+  repository.catch(() => repositories.delete(repoDir));
+  return repository;
 }

@@ -6,6 +6,7 @@ import { runGit, type GitOptions, type GitResult } from '../source/git.js';
 import { commitApprovals, MAX_ROUND, type QueuedApproval } from './approval-committer.js';
 import { approvalBranch, approvalKey, checkApprovalId } from './approval-message.js';
 import { commitApproval, type CommitApprovalResult } from './commit-request.js';
+import { readRefs } from './git-refs.js';
 import type { RequestProvider } from './provider.js';
 import type { ApprovalEvent, Request } from './types.js';
 
@@ -189,16 +190,6 @@ async function undo(git: (args: readonly string[], more?: { input?: string; okEx
   const all = await git(['update-ref', '--stdin'], { input: ['start', ...moves.map(line), 'prepare', 'commit', ''].join('\n'), okExitCodes: [0, 128] });
   if (all.exitCode === 0) return;
   for (const move of moves) await git(['update-ref', '--stdin'], { input: ['start', line(move), 'prepare', 'commit', ''].join('\n'), okExitCodes: [0, 128] });
-}
-
-async function readRefs(git: (args: readonly string[]) => Promise<GitResult>, refs: readonly string[]): Promise<Map<string, string>> {
-  const text = (await git(['for-each-ref', '--format=%(objectname) %(refname)', ...refs])).text;
-  const found = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const [sha = '', ref = ''] = line.split(' ');
-    if (refs.includes(ref)) found.set(ref, sha);
-  }
-  return found;
 }
 
 function message(error: unknown): string {

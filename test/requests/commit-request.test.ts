@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { approvalBranch, commitApproval } from '../../src/requests/commit-request.js';
 import type { ApprovalEvent, Request } from '../../src/requests/types.js';
 import { desiredStateRepo } from '../cli/git-fixture.js';
+import { env, plumbingCommit } from './approvals-fixture.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN8QEjW/WLKUJCu73SJqUCM9t/kLvRAqofrJN26bQsz1 new@laptop';
-const env = { ...process.env, GIT_COMMITTER_NAME: 'Rollcall', GIT_COMMITTER_EMAIL: 'rollcall@example.com' };
 
 function approval(id: string, form: Record<string, string> = { 工号: 'E2001' }, platform: ApprovalEvent['platform'] = 'dingtalk'): ApprovalEvent {
   return {
@@ -31,21 +31,6 @@ function setup() {
   const commit = (id: string, request: Request, form?: Record<string, string>, options: Parameters<typeof commitApproval>[4] = {}) =>
     commitApproval(fixture.repo, 'desired-state', approval(id, form), request, { env, ...options });
   return { ...fixture, show, count, commit };
-}
-
-/** Another writer: a commit of `file` on main made from objects, as a second rollcall process would. */
-function plumbingCommit(repo: string, file: string, content: string): string {
-  const run = (args: string[], input?: string, extra: Record<string, string> = {}) =>
-    execFileSync('git', args, { cwd: repo, encoding: 'utf8', input, env: { ...env, GIT_AUTHOR_NAME: 'Other', GIT_AUTHOR_EMAIL: 'other@example.com', ...extra } }).trim();
-  const tip = run(['rev-parse', 'main']);
-  const index = { GIT_INDEX_FILE: path.join(repo, '.git', 'other-index') };
-  run(['read-tree', tip], undefined, index);
-  const blob = run(['hash-object', '-w', '--stdin'], content);
-  run(['update-index', '--add', '--cacheinfo', `100644,${blob},${file}`], undefined, index);
-  const tree = run(['write-tree'], undefined, index);
-  const sha = run(['commit-tree', tree, '-p', tip, '-m', `Other writer: ${file}`]);
-  run(['update-ref', 'refs/heads/main', sha, tip]);
-  return sha;
 }
 
 function snapshot(root: string): Map<string, string> {
@@ -283,6 +268,25 @@ describe('commitApproval', () => {
     expect(git('log', '-1', '--format=%P', 'rollcall/dingtalk-PI-15').trim()).toBe(tip);
     expect(git('status', '--porcelain')).toBe('');
     expect(await commit('PI-15', onboard('E2001', 'newbie'), undefined, { branchOnly: { base: 'refs/remotes/origin/main' } })).toMatchObject({ status: 'existing', sha: result.status === 'committed' ? result.sha : '' });
+  });
+
+  it('with branchOnly, finds an approval in the base\'s history by its trailer, and writes the commit the tracked path would (author, committer, message)', async () => {
+    const { commit, git } = setup();
+    const merged = await commit('PI-40', onboard('E2040', 'merged40'));
+    if (merged.status !== 'committed') throw new Error(`expected a commit, got ${merged.status}`);
+    // As after a merged pull request whose branch was deleted: only the trailer on the base tells.
+    git('branch', '-D', 'rollcall/dingtalk-PI-40');
+    git('update-ref', 'refs/remotes/origin/main', merged.tip);
+    const base = { branchOnly: { base: 'refs/remotes/origin/main' } };
+    expect(await commit('PI-40', onboard('E2040', 'merged40'), undefined, base)).toEqual({ status: 'existing', sha: merged.sha, branch: 'rollcall/dingtalk-PI-40' });
+
+    const result = await commit('PI-41', onboard('E2041', 'newbie41'), undefined, base);
+    expect(result).toMatchObject({ status: 'committed', merge: 'none', tip: merged.tip });
+    if (result.status !== 'committed') return;
+    const format = '%an <%ae>%n%cn <%ce>%n%B';
+    expect(git('log', '-1', `--format=${format}`, 'rollcall/dingtalk-PI-41')).toBe(git('log', '-1', `--format=${format}`, merged.sha).replaceAll('PI-40', 'PI-41').replaceAll('E2040', 'E2041').replaceAll('merged40', 'newbie41'));
+    expect(git('show', 'rollcall/dingtalk-PI-41:desired-state/users/E2041.yaml')).toMatch(new RegExp(`^uid: ${result.uid}$`, 'm'));
+    expect(result.uid).not.toBe(merged.uid);
   });
 
   it('writes the onboarded person\'s platform id, and refuses one another record carries', async () => {

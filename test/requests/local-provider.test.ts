@@ -71,6 +71,20 @@ describe('LocalProvider with a remote', () => {
     expect(origin$('rev-list', '--count', 'main', '--grep=Approval: dingtalk/PI-1').trim()).toBe('1');
   });
 
+  it('drops a local approval branch the remote lacks (a push that never happened) and commits the approval afresh', async () => {
+    const { origin$, provider } = setup();
+    const first = await provider();
+    // As if an earlier process committed PI-5 and died before its push: the branch is local only.
+    first.git('branch', 'rollcall/dingtalk-PI-5', 'origin/main');
+    const stale = first.git('rev-parse', 'rollcall/dingtalk-PI-5').trim();
+    const result = await first.provider.submit(approval('PI-5'), onboard('E2005', 'newbie5'));
+    expect(result).toMatchObject({ status: 'committed', branch: 'rollcall/dingtalk-PI-5', uid: 20000 });
+    if (result.status !== 'committed') return;
+    expect(result.sha).not.toBe(stale);
+    expect(origin$('rev-parse', 'rollcall/dingtalk-PI-5').trim()).toBe(result.sha);
+    expect(first.git('rev-parse', 'refs/heads/rollcall/dingtalk-PI-5').trim()).toBe(result.sha);
+  });
+
   it('after a rejected push, fetches, recomputes the uid on the new tip and pushes again; nothing of the first attempt stays', async () => {
     const { origin$, provider, otherWriter } = setup();
     const write = otherWriter();
