@@ -6,29 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { commitApproval, type CommitApprovalResult } from '../../src/requests/commit-request.js';
 import type { ApprovalEvent, Request } from '../../src/requests/types.js';
 import { desiredStateRepo } from '../cli/git-fixture.js';
+import { env, plumbingCommit } from './approvals-fixture.js';
 import { countingGit } from './git-counter.js';
 
-const env = { ...process.env, GIT_COMMITTER_NAME: 'Rollcall', GIT_COMMITTER_EMAIL: 'rollcall@example.com' };
 
 function approval(id: string, requester: ApprovalEvent['requester'] = { id: 'hr01', name: 'Han Rui' }): ApprovalEvent {
   return { platform: 'dingtalk', approvalId: id, processCode: 'PROC-ONBOARD', requester, approvers: [{ id: 'mgr01', name: 'Ma Guo' }], form: { 工号: id }, finishedAt: '2026-11-27T10:00:00Z' };
 }
 const onboard = (empId: string, login: string): Request => ({ kind: 'onboard', empId, login, name: 'New Bie', role: 'devops', flow: 'dingtalk/PROC-ONBOARD' });
-
-/** Another writer: a commit of `file` on main made from objects, as a second rollcall process would. */
-function plumbingCommit(repo: string, file: string, content: string, message = `Other writer: ${file}`): string {
-  const run = (args: string[], input?: string, extra: Record<string, string> = {}) =>
-    execFileSync('git', args, { cwd: repo, encoding: 'utf8', input, env: { ...env, GIT_AUTHOR_NAME: 'Other', GIT_AUTHOR_EMAIL: 'other@example.com', ...extra } }).trim();
-  const tip = run(['rev-parse', 'main']);
-  const index = { GIT_INDEX_FILE: path.join(repo, '.git', 'other-index') };
-  run(['read-tree', tip], undefined, index);
-  const blob = run(['hash-object', '-w', '--stdin'], content);
-  run(['update-index', '--add', '--cacheinfo', `100644,${blob},${file}`], undefined, index);
-  const tree = run(['write-tree'], undefined, index);
-  const sha = run(['commit-tree', tree, '-p', tip, '-F', '-'], message);
-  run(['update-ref', 'refs/heads/main', sha, tip]);
-  return sha;
-}
 
 /** A shuffle that is the same every run. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
