@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Answer } from './open-api-emulator.js';
 import { RedeliveryQueue, type PushOutcome } from './redelivery.js';
+import { TicketedSockets } from './ticketed-sockets.js';
 
 /*
  * DingTalk's Stream-mode gateway: `POST /v1.0/gateway/connections/open` hands out a one-use ticket
@@ -82,14 +83,9 @@ interface Connection {
 
 /** The gateway's state and handlers; the caller routes requests and upgrades to it. */
 export function createDingtalkStreamGateway(options: DingtalkStreamGatewayOptions): DingtalkStreamGateway {
-  const ticketLifetimeMs = options.ticketLifetimeMs ?? 90_000;
-  const tickets = new Map<string, { expires: number; subscriptions: Connection['subscriptions'] }>();
-  const connections = new Map<WebSocket, Connection>();
   const events = new Map<string, DingtalkStreamEvent>();
   const pings = new Map<string, Connection>();
   const stray: unknown[] = [];
-  const wss = new WebSocketServer({ noServer: true });
-  let turn = 0;
 
   const wants = (connection: Connection, eventType: string) => connection.subscriptions.some((s) => s.type === 'EVENT' && (s.topic === '*' || s.topic === eventType));
 
@@ -99,8 +95,7 @@ export function createDingtalkStreamGateway(options: DingtalkStreamGatewayOption
     send(eventId) {
       const event = events.get(eventId);
       if (event === undefined) return undefined;
-      const open = [...connections.values()].filter((connection) => connection.socket.readyState === connection.socket.OPEN && wants(connection, event.eventType));
-      const connection = open[turn++ % Math.max(open.length, 1)];
+      const connection = sockets.pick((candidate) => wants(candidate, event.eventType));
       if (connection === undefined) return undefined;
       const messageId = `${randomUUID()}`;
       const now = String(Date.now());
@@ -128,8 +123,17 @@ export function createDingtalkStreamGateway(options: DingtalkStreamGatewayOption
     },
   });
 
+  const sockets = new TicketedSockets<Connection['subscriptions'], Connection>({
+    path: DINGTALK_STREAM_PATH,
+    lifetimeMs: options.ticketLifetimeMs ?? 90_000,
+    refusal: 'HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nticket unknown, used or expired: open a new connection\n',
+    open: (socket, subscriptions) => ({ id: randomUUID(), socket, subscriptions, unansweredPings: 0 }),
+    received: (connection, raw) => received(connection, raw),
+    opened: () => queue.connectionOpened(),
+  });
+
   const pingTimer = setInterval(() => {
-    for (const connection of connections.values()) {
+    for (const connection of sockets.values()) {
       // Two pings in a row unanswered: the client is gone (half-open TCP); drop it as the platform does.
       if (connection.unansweredPings >= 2) {
         connection.socket.terminate();
@@ -180,7 +184,7 @@ export function createDingtalkStreamGateway(options: DingtalkStreamGatewayOption
 
   return {
     get connections() {
-      return connections.size;
+      return sockets.size;
     },
     stray,
     open(body) {
@@ -190,30 +194,10 @@ export function createDingtalkStreamGateway(options: DingtalkStreamGatewayOption
       }
       if (parsed.data.clientId !== options.appKey) return { status: 400, body: { code: 'invalidClientId', message: '无效的clientId' } };
       if (parsed.data.clientSecret !== options.appSecret) return { status: 400, body: { code: 'invalidClientSecret', message: '无效的clientSecret' } };
-      const ticket = randomBytes(18).toString('base64url');
-      tickets.set(ticket, { expires: Date.now() + ticketLifetimeMs, subscriptions: parsed.data.subscriptions });
+      const ticket = sockets.issue(parsed.data.subscriptions);
       return { status: 200, body: { endpoint: `${options.wsBase()}${DINGTALK_STREAM_PATH}`, ticket } };
     },
-    upgrade(request, socket, head) {
-      const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-      if (url.pathname !== DINGTALK_STREAM_PATH) return false;
-      const ticket = url.searchParams.get('ticket') ?? '';
-      const issued = tickets.get(ticket);
-      tickets.delete(ticket); // one use, whatever happens next
-      if (issued === undefined || issued.expires < Date.now()) {
-        socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nticket unknown, used or expired: open a new connection\n');
-        return true;
-      }
-      wss.handleUpgrade(request, socket, head, (ws) => {
-        const connection: Connection = { id: randomUUID(), socket: ws, subscriptions: issued.subscriptions, unansweredPings: 0 };
-        connections.set(ws, connection);
-        ws.on('message', (raw) => received(connection, raw));
-        ws.on('close', () => connections.delete(ws));
-        ws.on('error', () => ws.terminate());
-        queue.connectionOpened();
-      });
-      return true;
-    },
+    upgrade: (request, socket, head) => sockets.upgrade(request, socket, head),
     async push(event) {
       events.set(event.eventId, event);
       try {
@@ -223,7 +207,7 @@ export function createDingtalkStreamGateway(options: DingtalkStreamGatewayOption
       }
     },
     dropConnections() {
-      for (const connection of connections.values()) {
+      for (const connection of sockets.values()) {
         connection.socket.send(JSON.stringify({ specVersion: '1.0', type: 'SYSTEM', headers: { contentType: 'application/json', messageId: randomUUID(), time: String(Date.now()), topic: 'disconnect' }, data: '{}' }));
         connection.socket.terminate();
       }
@@ -231,15 +215,12 @@ export function createDingtalkStreamGateway(options: DingtalkStreamGatewayOption
     close() {
       clearInterval(pingTimer);
       queue.close();
-      for (const connection of connections.values()) {
+      sockets.close(({ socket }) => {
         // The platform says `disconnect` before it closes a connection.
-        const { socket } = connection;
         socket.send(JSON.stringify({ specVersion: '1.0', type: 'SYSTEM', headers: { contentType: 'application/json', messageId: randomUUID(), time: String(Date.now()), topic: 'disconnect' }, data: '{}' }));
         socket.close(1001, 'gateway closing');
         setTimeout(() => socket.terminate(), 500).unref();
-      }
-      connections.clear();
-      wss.close();
+      });
     },
   };
 }

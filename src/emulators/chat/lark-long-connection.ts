@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import { decodeLarkFrame, encodeLarkFrame, frameHeader, LARK_FRAME_METHOD, type LarkFrame } from './lark-frame.js';
 import type { Answer } from './open-api-emulator.js';
 import { RedeliveryQueue, type PushOutcome } from './redelivery.js';
+import { TicketedSockets } from './ticketed-sockets.js';
 
 /*
  * Lark's long connection ("persistent connection" event subscription): `POST /callback/ws/endpoint`
@@ -72,14 +73,7 @@ interface Connection {
 /** The long connection's state and handlers; the caller routes requests and upgrades to it. */
 export function createLarkLongConnection(options: LarkLongConnectionOptions): LarkLongConnection {
   const clientConfig: LarkClientConfig = { ...LARK_DEFAULT_CLIENT_CONFIG, ...options.clientConfig };
-  const ticketLifetimeMs = options.ticketLifetimeMs ?? 90_000;
-  const tickets = new Map<string, { expires: number; serviceId: number }>();
-  const connections = new Map<WebSocket, Connection>();
   const payloads = new Map<string, object>();
-  const wss = new WebSocketServer({ noServer: true });
-  // The platform reports the handshake's outcome in these headers of the 101 answer.
-  wss.on('headers', (headers) => headers.push('handshake-status: 200', 'handshake-msg: ok'));
-  let turn = 0;
   let sequence = 0n;
   let pings = 0;
 
@@ -88,8 +82,7 @@ export function createLarkLongConnection(options: LarkLongConnectionOptions): La
     giveUpAfterMs: options.giveUpAfterMs ?? 60_000,
     send(eventId) {
       const payload = payloads.get(eventId);
-      const open = [...connections.values()].filter((connection) => connection.socket.readyState === connection.socket.OPEN);
-      const connection = open[turn++ % Math.max(open.length, 1)];
+      const connection = sockets.pick();
       if (payload === undefined || connection === undefined) return undefined;
       const messageId = randomUUID();
       sequence += 1n;
@@ -111,6 +104,17 @@ export function createLarkLongConnection(options: LarkLongConnectionOptions): La
       );
       return messageId;
     },
+  });
+
+  const sockets = new TicketedSockets<number, Connection>({
+    path: LARK_WS_PATH,
+    lifetimeMs: options.ticketLifetimeMs ?? 90_000,
+    refusal: 'HTTP/1.1 403 Forbidden\r\nhandshake-status: 403\r\nhandshake-msg: ticket unknown, used or expired\r\nconnection: close\r\n\r\n',
+    // The platform reports the handshake's outcome in these headers of the 101 answer.
+    handshakeHeaders: ['handshake-status: 200', 'handshake-msg: ok'],
+    open: (socket, serviceId) => ({ socket, serviceId }),
+    received: (connection, raw) => received(connection, raw),
+    opened: () => queue.connectionOpened(),
   });
 
   function received(connection: Connection, raw: RawData): void {
@@ -150,7 +154,7 @@ export function createLarkLongConnection(options: LarkLongConnectionOptions): La
 
   return {
     get connections() {
-      return connections.size;
+      return sockets.size;
     },
     get pings() {
       return pings;
@@ -161,32 +165,12 @@ export function createLarkLongConnection(options: LarkLongConnectionOptions): La
         // HTTP 200 with a code, as Lark answers: the SDK reads the code.
         return { status: 200, body: { code: AUTH_FAILED, msg: 'auth failed: check the AppID and AppSecret', data: {} } };
       }
-      const ticket = randomBytes(18).toString('base64url');
       const serviceId = 33_554_000 + Math.floor(Math.random() * 1000);
-      tickets.set(ticket, { expires: Date.now() + ticketLifetimeMs, serviceId });
+      const ticket = sockets.issue(serviceId);
       const query = new URLSearchParams({ fpid: '493', aid: '552564', device_id: randomBytes(8).readBigUInt64BE().toString(), access_key: randomBytes(16).toString('hex'), service_id: String(serviceId), ticket });
       return { status: 200, body: { code: 0, msg: 'ok', data: { URL: `${options.wsBase()}${LARK_WS_PATH}?${query}`, ClientConfig: clientConfig } } };
     },
-    upgrade(request, socket, head) {
-      const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-      if (url.pathname !== LARK_WS_PATH) return false;
-      const ticket = url.searchParams.get('ticket') ?? '';
-      const issued = tickets.get(ticket);
-      tickets.delete(ticket);
-      if (issued === undefined || issued.expires < Date.now()) {
-        socket.end('HTTP/1.1 403 Forbidden\r\nhandshake-status: 403\r\nhandshake-msg: ticket unknown, used or expired\r\nconnection: close\r\n\r\n');
-        return true;
-      }
-      wss.handleUpgrade(request, socket, head, (ws) => {
-        const connection: Connection = { socket: ws, serviceId: issued.serviceId };
-        connections.set(ws, connection);
-        ws.on('message', (raw) => received(connection, raw));
-        ws.on('close', () => connections.delete(ws));
-        ws.on('error', () => ws.terminate());
-        queue.connectionOpened();
-      });
-      return true;
-    },
+    upgrade: (request, socket, head) => sockets.upgrade(request, socket, head),
     async push(eventId, payload) {
       payloads.set(eventId, payload);
       try {
@@ -196,16 +180,14 @@ export function createLarkLongConnection(options: LarkLongConnectionOptions): La
       }
     },
     dropConnections() {
-      for (const { socket } of connections.values()) socket.terminate();
+      for (const { socket } of sockets.values()) socket.terminate();
     },
     close() {
       queue.close();
-      for (const { socket } of connections.values()) {
+      sockets.close(({ socket }) => {
         socket.close(1001, 'going away');
         setTimeout(() => socket.terminate(), 500).unref();
-      }
-      connections.clear();
-      wss.close();
+      });
     },
   };
 }
