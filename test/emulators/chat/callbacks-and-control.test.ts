@@ -1,40 +1,25 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startChatEmulator, type ChatEmulator, type ChatEmulatorOptions } from '../../../src/emulators/chat/chat-emulator.js';
+import type { ChatEmulator } from '../../../src/emulators/chat/chat-emulator.js';
 import { dingtalkReply, dingtalkSignature, encryptDingtalk, verifyDingtalkCallback } from '../../../src/ingress/dingtalk/callback-crypto.js';
 import { verifyLarkCallback, type LarkCallback } from '../../../src/ingress/lark/callback-crypto.js';
+import { chatEmulators, subscribe } from './chat-fixture.js';
 
 const APP_KEY = 'dingkey';
 const AES_KEY = 'Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7';
 const LARK_APP = 'cli_0123456789abcdef';
 const LARK_SECRET = 'larksecret-do-not-show';
 
-/** Subscribes an approval code the way rollcall does, through the open API. */
-async function subscribe(emulator: ChatEmulator, approvalCode: string): Promise<void> {
-  const token = await fetch(`${emulator.url}/open-apis/auth/v3/tenant_access_token/internal`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ app_id: LARK_APP, app_secret: LARK_SECRET }) });
-  const { tenant_access_token: tenantToken } = (await token.json()) as { tenant_access_token: string };
-  const answer = await fetch(`${emulator.url}/open-apis/approval/v4/approvals/${approvalCode}/subscribe`, { method: 'POST', headers: { authorization: `Bearer ${tenantToken}` } });
-  if (answer.status !== 200) throw new Error(`subscribe answered ${answer.status}`);
-}
-
-const emulators: ChatEmulator[] = [];
+const start = chatEmulators({
+  dingtalk: { appKey: APP_KEY, appSecret: 'dingsecret', corpId: 'dingcorp1' },
+  lark: { appId: LARK_APP, appSecret: LARK_SECRET, tenantKey: 'tenant-1' },
+  timing: { retryDelaysMs: [10, 20] },
+});
 const servers: Server[] = [];
 afterEach(async () => {
-  await Promise.all(emulators.splice(0).map((emulator) => emulator.close()));
   await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
 });
-
-async function start(overrides: Partial<ChatEmulatorOptions> = {}) {
-  const emulator = await startChatEmulator({
-    dingtalk: { appKey: APP_KEY, appSecret: 'dingsecret', corpId: 'dingcorp1' },
-    lark: { appId: LARK_APP, appSecret: LARK_SECRET, tenantKey: 'tenant-1' },
-    timing: { retryDelaysMs: [10, 20] },
-    ...overrides,
-  });
-  emulators.push(emulator);
-  return emulator;
-}
 
 type Answer = { status: number; body: string };
 /** A tiny receiver: each request is read whole and answered by `answer` (which may throw to fail it). */
@@ -133,7 +118,7 @@ describe('Lark HTTP callbacks', () => {
         return { status: 200, body: '{}' };
       });
       const emulator = await start({ deliveries: { lark: { callback: { url: daemon.url, verificationToken: 'vtoken', ...(encryptKey ? { encryptKey } : {}) } } } });
-      await subscribe(emulator, 'APPROVAL-1');
+      await subscribe(emulator, 'APPROVAL-1', { appId: LARK_APP, appSecret: LARK_SECRET });
       const { instanceId, deliveries } = await emulator.approve({ platform: 'lark', code: 'APPROVAL-1', originator: 'u-1', approvers: ['u-2'], form: {} });
       expect(deliveries).toEqual([{ via: 'http', ok: true, status: 200, attempts: 1 }]);
       await emulator.userLeft('lark', 'u-3');

@@ -1,37 +1,23 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startChatEmulator, type ChatEmulator, type ChatEmulatorOptions } from '../../../src/emulators/chat/chat-emulator.js';
+import type { ChatEmulator } from '../../../src/emulators/chat/chat-emulator.js';
 import { decodeLarkFrame, encodeLarkFrame, frameHeader, LARK_FRAME_METHOD, type LarkFrame } from '../../../src/emulators/chat/lark-frame.js';
+import { chatEmulators, subscribe } from './chat-fixture.js';
 
 const LARK_APP = 'cli_0123456789abcdef';
 const LARK_SECRET = 'larksecret';
 
-/** Subscribes an approval code the way rollcall does, through the open API. */
-async function subscribe(emulator: ChatEmulator, approvalCode: string): Promise<void> {
-  const token = await fetch(`${emulator.url}/open-apis/auth/v3/tenant_access_token/internal`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ app_id: LARK_APP, app_secret: LARK_SECRET }) });
-  const { tenant_access_token: tenantToken } = (await token.json()) as { tenant_access_token: string };
-  const answer = await fetch(`${emulator.url}/open-apis/approval/v4/approvals/${approvalCode}/subscribe`, { method: 'POST', headers: { authorization: `Bearer ${tenantToken}` } });
-  if (answer.status !== 200) throw new Error(`subscribe answered ${answer.status}`);
-}
-const emulators: ChatEmulator[] = [];
-const sockets: WebSocket[] = [];
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.terminate();
-  await Promise.all(emulators.splice(0).map((emulator) => emulator.close()));
+const start = chatEmulators({
+  dingtalk: { appKey: 'dingkey', appSecret: 'dingsecret', corpId: 'dingcorp1' },
+  lark: { appId: LARK_APP, appSecret: LARK_SECRET, tenantKey: 'tenant-1', verificationToken: 'vtoken' },
+  deliveries: { dingtalk: { stream: true }, lark: { longConnection: true } },
+  timing: { ackTimeoutMs: 150, giveUpAfterMs: 2000 },
 });
-
-async function start(overrides: Partial<ChatEmulatorOptions> = {}) {
-  const emulator = await startChatEmulator({
-    dingtalk: { appKey: 'dingkey', appSecret: 'dingsecret', corpId: 'dingcorp1' },
-    lark: { appId: LARK_APP, appSecret: LARK_SECRET, tenantKey: 'tenant-1', verificationToken: 'vtoken' },
-    deliveries: { dingtalk: { stream: true }, lark: { longConnection: true } },
-    timing: { ackTimeoutMs: 150, giveUpAfterMs: 2000 },
-    ...overrides,
-  });
-  emulators.push(emulator);
-  return emulator;
-}
+const sockets: WebSocket[] = [];
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.terminate();
+});
 
 async function post(url: string, body: unknown) {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
@@ -214,7 +200,7 @@ describe('Lark long connection', () => {
   it('pushes approval_instance (v1) for subscribed codes as a data frame, again until answered 200', async () => {
     const emulator = await start();
     const lark = await openLark(emulator);
-    await subscribe(emulator, 'APPROVAL-1');
+    await subscribe(emulator, 'APPROVAL-1', { appId: LARK_APP, appSecret: LARK_SECRET });
     const code = emulator.lark.createInstance({ approvalCode: 'APPROVAL-1', userId: 'u-1', form: { login: 'amy' }, approvers: ['u-2'] });
     const delivered = emulator.lark.complete(code, 'APPROVED');
     const first = await lark.next();
