@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/config/logger.js';
 import { decryptDingtalk, dingtalkSignature, encryptDingtalk } from '../../../src/ingress/dingtalk/callback-crypto.js';
 import { dingtalkCallbackRoute } from '../../../src/ingress/dingtalk/callback-route.js';
-import { startHttpServer, type HttpServer } from '../../../src/ingress/http-server.js';
-import type { IngressNotice } from '../../../src/ingress/ingress-notice.js';
+import type { HttpServer } from '../../../src/ingress/http-server.js';
+import { routeHarness } from '../route-harness.js';
 
 const TOKEN = 'route-token-9f3a';
 const AES_KEY = 'Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7';
@@ -11,34 +11,8 @@ const OTHER_AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 const APP_KEY = 'dingrouteappkey01';
 const NOW = new Date('2026-11-28T01:00:00.000Z');
 
-const servers: HttpServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-/** A sink that records notices and dedupes on eventId, like the state store; `fail` makes it throw. */
-function recordingSink() {
-  const notices: IngressNotice[] = [];
-  const seen = new Set<string>();
-  const state = { fail: false };
-  const sink = (notice: IngressNotice) => {
-    if (state.fail) throw new Error('disk full');
-    notices.push(notice);
-    if (seen.has(notice.eventId)) return false;
-    seen.add(notice.eventId);
-    return true;
-  };
-  return { sink, notices, state };
-}
-
-async function start() {
-  const lines: Record<string, unknown>[] = [];
-  const log = createLogger({ ROLLCALL_LOG_LEVEL: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
-  const recorder = recordingSink();
-  const server = await startHttpServer({ port: 0, log, routes: [dingtalkCallbackRoute({ token: TOKEN, encodingAesKey: AES_KEY, appKey: APP_KEY, sink: recorder.sink, log, now: () => NOW })] });
-  servers.push(server);
-  return { server, lines, ...recorder };
-}
+const serve = routeHarness();
+const start = () => serve((sink, log) => dingtalkCallbackRoute({ token: TOKEN, encodingAesKey: AES_KEY, appKey: APP_KEY, sink, log, now: () => NOW }));
 
 interface DeliveryOptions {
   token?: string;

@@ -1,42 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/config/logger.js';
-import { startHttpServer, type HttpServer } from '../../../src/ingress/http-server.js';
-import type { IngressNotice } from '../../../src/ingress/ingress-notice.js';
+import { describe, expect, it } from 'vitest';
+import type { HttpServer } from '../../../src/ingress/http-server.js';
 import { encryptLark, larkSignature } from '../../../src/ingress/lark/callback-crypto.js';
 import { larkCallbackRoute } from '../../../src/ingress/lark/callback-route.js';
+import { routeHarness } from '../route-harness.js';
 
 const ENCRYPT_KEY = 'lark-route-encrypt-key';
 const VERIFICATION_TOKEN = 'lark-route-verification-token';
 const NOW = new Date('2026-11-28T01:00:00.000Z');
 
-const servers: HttpServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-function recordingSink() {
-  const notices: IngressNotice[] = [];
-  const seen = new Set<string>();
-  const state = { fail: false };
-  const sink = (notice: IngressNotice) => {
-    if (state.fail) throw new Error('disk full');
-    notices.push(notice);
-    if (seen.has(notice.eventId)) return false;
-    seen.add(notice.eventId);
-    return true;
-  };
-  return { sink, notices, state };
-}
-
-async function start(encrypted = true) {
-  const lines: Record<string, unknown>[] = [];
-  const log = createLogger({ ROLLCALL_LOG_LEVEL: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
-  const recorder = recordingSink();
-  const route = larkCallbackRoute({ ...(encrypted ? { encryptKey: ENCRYPT_KEY } : {}), verificationToken: VERIFICATION_TOKEN, sink: recorder.sink, log, now: () => NOW });
-  const server = await startHttpServer({ port: 0, log, routes: [route] });
-  servers.push(server);
-  return { server, lines, ...recorder };
-}
+const serve = routeHarness();
+const start = (encrypted = true) => serve((sink, log) => larkCallbackRoute({ ...(encrypted ? { encryptKey: ENCRYPT_KEY } : {}), verificationToken: VERIFICATION_TOKEN, sink, log, now: () => NOW }));
 
 interface DeliveryOptions {
   encryptKey?: string | null;
