@@ -2,6 +2,7 @@ import type { Logger } from '../config/logger.js';
 import type { ApprovalsFile } from '../desired/schema.js';
 import type { ConfirmedApproval } from '../ingress/confirm-approval.js';
 import type { ApprovalNotice, IngressNotice, NoticeSink, UserLeftNotice } from '../ingress/ingress-notice.js';
+import type { ApprovalRef } from '../notify/events.js';
 import { leaverSubmissions } from '../requests/leavers.js';
 import { flowCode, requestFromApproval } from '../requests/map-approval.js';
 import type { RequestProvider, SubmitResult } from '../requests/provider.js';
@@ -192,6 +193,20 @@ export class ApprovalIntake {
           title: `${request.kind} ${request.empId}: ${result.status === 'pull-request' ? `pull request #${result.number}` : 'committed'}`,
           text: result.status === 'pull-request' ? `${result.url}\nbranch ${result.branch}` : `commit ${result.sha.slice(0, 12)} on ${result.branch}; rollcall applies it to the fleet next`,
           revision: result.sha,
+          event: {
+            kind: 'request-received',
+            approval: approvalRef(event),
+            request: {
+              kind: request.kind,
+              empId: request.empId,
+              ...(request.login !== undefined ? { login: request.login } : {}),
+              ...(request.role !== undefined ? { role: request.role } : {}),
+              ...(request.until !== undefined ? { until: request.until } : {}),
+            },
+            branch: result.branch,
+            sha: result.sha,
+            links: result.status === 'pull-request' ? { pullRequest: result.url } : {},
+          },
         });
       }
     }
@@ -205,6 +220,7 @@ export class ApprovalIntake {
       channel: channelOf(event, approvals),
       title: `Request refused: approval ${event.platform}/${event.approvalId}`,
       text: `${reason}\nRequested by ${event.requester.name ?? event.requester.id}. Nothing was changed.`,
+      event: { kind: 'request-refused', approval: approvalRef(event), reason },
     });
   }
 }
@@ -213,6 +229,10 @@ export class ApprovalIntake {
 export function inboxKey(notice: IngressNotice): string {
   if (notice.kind === 'approval') return `${notice.platform}/${notice.instanceId}`;
   return `${notice.platform}/left/${[...notice.userIds].sort().join(',')}`;
+}
+
+function approvalRef(event: ApprovalEvent): ApprovalRef {
+  return { platform: event.platform, id: event.approvalId, requester: event.requester, approvers: event.approvers };
 }
 
 /** The group a flow's results go to (`notify`), else the operators'. */

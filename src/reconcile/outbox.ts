@@ -1,4 +1,5 @@
 import type { Logger } from '../config/logger.js';
+import type { NotifyEvent } from '../notify/events.js';
 import type { StateStore } from './state-store.js';
 
 /** What the reconciler tells people about: the notifier turns it into a chat message. */
@@ -11,6 +12,8 @@ export interface Notification {
   /** The details, plain text. */
   text: string;
   revision?: string;
+  /** The same, as data: what the chat renderers make each platform's message from. */
+  event?: NotifyEvent;
 }
 
 /** The port the chat notifier implements. `deliver` resolves only when the platform confirmed it. */

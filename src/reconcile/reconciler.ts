@@ -8,13 +8,14 @@ import type { DesiredState } from '../desired/types.js';
 import type { ApplyResult, Executor } from '../executors/types.js';
 import { plan as buildPlan } from '../plan/build-plan.js';
 import { render as renderPlan } from '../plan/render-plan.js';
+import { appliedEvent, driftEvent, revisionRef } from '../notify/result-events.js';
 import type { Plan, PlanPolicy } from '../plan/types.js';
 import type { DesiredRepository, Revision } from '../source/desired-repository.js';
 import type { ResultNotes, ResultRecord, ResultTrigger } from '../source/result-notes.js';
 import type { reconcilerMetrics } from './metrics.js';
 import type { Outbox } from './outbox.js';
 import { BREAK_GLASS_TRAILER, splitBreakGlass } from './break-glass.js';
-import { resultRecord } from './result-record.js';
+import { changeLine, resultRecord } from './result-record.js';
 import type { StateStore } from './state-store.js';
 import type { StatusTracker } from './status.js';
 
@@ -329,7 +330,14 @@ export class Reconciler {
         log.error({ problems: loaded.problems }, 'invalid revision: not applied');
         this.options.status.stalled('ValidationFailed', message, revision.sha);
         this.handled(revision.sha);
-        this.notify(`stalled:${revision.sha}`, { kind: 'stalled', channel: 'ops', title: `Revision ${revision.sha.slice(0, 12)} not applied: invalid`, text: message, revision: revision.sha });
+        this.notify(`stalled:${revision.sha}`, {
+          kind: 'stalled',
+          channel: 'ops',
+          title: `Revision ${revision.sha.slice(0, 12)} not applied: invalid`,
+          text: message,
+          revision: revision.sha,
+          event: { kind: 'stalled', reason: 'invalid-revision', revision: revisionRef(revision), message, problems: loaded.problems, links: {} },
+        });
         return;
       }
       this.good = loaded.good;
@@ -371,7 +379,14 @@ export class Reconciler {
       log.error({ reason: refused.message }, 'plan refused');
       this.options.status.stalled('PlanRefused', message, sha);
       if (trigger === 'revision' || trigger === 'break-glass') this.handled(sha);
-      this.notify(`refused:${sha}:${trigger}`, { kind: 'stalled', channel: 'ops', title: `Revision ${sha.slice(0, 12)} refused`, text: message, revision: sha });
+      this.notify(`refused:${sha}:${trigger}`, {
+        kind: 'stalled',
+        channel: 'ops',
+        title: `Revision ${sha.slice(0, 12)} refused`,
+        text: message,
+        revision: sha,
+        event: { kind: 'stalled', reason: 'deletion-guard', revision: revisionRef(good.revision), message, links: {} },
+      });
       return;
     }
     const entries = Object.values(planned.instances).reduce((sum, list) => sum + list.length, 0);
@@ -395,7 +410,14 @@ export class Reconciler {
         const text = describeDrift(drifted);
         log.warn({ entries }, 'drift detected (policy.drift: detect): not corrected');
         this.options.status.stalled('DriftDetected', `drift from ${sha.slice(0, 12)} (policy.drift is detect, so it is not corrected):\n${text}`);
-        this.notify(`drift:${sha}:${createHash('sha256').update(JSON.stringify(drifted.instances)).digest('hex').slice(0, 16)}`, { kind: 'drift-detected', channel: 'ops', title: `Drift from ${sha.slice(0, 12)}`, text, revision: sha });
+        this.notify(`drift:${sha}:${createHash('sha256').update(JSON.stringify(drifted.instances)).digest('hex').slice(0, 16)}`, {
+          kind: 'drift-detected',
+          channel: 'ops',
+          title: `Drift from ${sha.slice(0, 12)}`,
+          text,
+          revision: sha,
+          event: driftEvent(Object.fromEntries(Object.entries(drifted.instances).map(([id, entries]) => [id, entries.map(changeLine)])), revisionRef(good.revision), false),
+        });
         return;
       }
     }
@@ -484,7 +506,7 @@ export class Reconciler {
       log.error({ failed: failures.length, stopped: result?.stopped }, 'apply failed on some instances');
       const wait = this.scheduleRetry();
       this.options.status.stalled('ApplyFailed', `${revision.sha.slice(0, 12)} failed on ${failures.length} instance(s); trying again in ${Math.round(wait / 1000)} s:\n${text}`, sha);
-      this.notify(`result:${record.attempt}`, { kind: 'apply-failed', channel: 'ops', title: `Apply of ${sha.slice(0, 12)} failed on ${failures.length} instance(s)`, text, revision: sha });
+      this.notify(`result:${record.attempt}`, { kind: 'apply-failed', channel: 'ops', title: `Apply of ${sha.slice(0, 12)} failed on ${failures.length} instance(s)`, text, revision: sha, event: appliedEvent(record, revisionRef(revision)) });
       return;
     }
     log.info({ outcome: record.outcome, changes: changed, durationMs: record.durationMs }, 'reconciled');
@@ -501,7 +523,7 @@ export class Reconciler {
     }
     if (changed > 0 || record.trigger === 'revision') {
       const kind = record.trigger === 'drift' ? 'drift-corrected' : record.trigger === 'break-glass' ? 'break-glass' : 'applied';
-      this.notify(`result:${record.attempt}`, { kind, channel: 'ops', title: `${sha.slice(0, 12)} ${record.trigger === 'drift' ? 'restored' : 'applied'}: ${revision.subject ?? ''}`.trim(), text: describeRecord(record), revision: sha });
+      this.notify(`result:${record.attempt}`, { kind, channel: 'ops', title: `${sha.slice(0, 12)} ${record.trigger === 'drift' ? 'restored' : 'applied'}: ${revision.subject ?? ''}`.trim(), text: describeRecord(record), revision: sha, event: appliedEvent(record, revisionRef(revision)) });
     }
   }
 

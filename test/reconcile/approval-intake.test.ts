@@ -146,6 +146,14 @@ describe('ApprovalIntake (real git, the local provider, confirmation against the
     expect(s.opened.at(-1)).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(s.notifier.sent.map((sent) => [sent.kind, sent.channel])).toEqual([['request-submitted', 'ops-dingtalk']]);
+    expect(s.notifier.sent[0]?.event).toEqual({
+      kind: 'request-received',
+      approval: { platform: 'dingtalk', id, requester: { id: 'u-hr' }, approvers: [{ id: 'u-it' }] },
+      request: { kind: 'onboard', empId: 'E7001', login: 'newhire' },
+      branch: `rollcall/dingtalk-${id}`,
+      sha: expect.stringMatching(/^[0-9a-f]{40}$/),
+      links: {},
+    });
   });
 
   it("refuses a form the schema rejects: no commit, and the requester's group is told what to fix", async () => {
@@ -158,6 +166,7 @@ describe('ApprovalIntake (real git, the local provider, confirmation against the
     expect(s.store.noticeOutcome(`dingtalk/${id}`)?.outcome).toMatch(/^refused: "账号" \(login\) "Root;rm -rf" /);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(s.notifier.sent).toEqual([expect.objectContaining({ kind: 'request-refused', channel: 'ops-dingtalk', text: expect.stringContaining('Nothing was changed') })]);
+    expect(s.notifier.sent[0]?.event).toMatchObject({ kind: 'request-refused', approval: { platform: 'dingtalk', id }, reason: expect.stringContaining('"Root;rm -rf"') });
   });
 
   it('ignores an approval the platform does not show as approved, and one of a flow it does not know, without committing', async () => {

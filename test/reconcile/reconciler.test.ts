@@ -329,6 +329,13 @@ describe('Reconciler: revisions', () => {
     expect(await notes.read(bad.sha)).toEqual([]);
     await outbox.kick();
     expect(delivered).toContainEqual(expect.objectContaining({ kind: 'stalled', channel: 'ops', revision: bad.sha }));
+    // The same as data, for the chat renderers: the problems with their file:line:col.
+    expect(delivered.find((notification) => notification.kind === 'stalled')?.event).toMatchObject({
+      kind: 'stalled',
+      reason: 'invalid-revision',
+      revision: { sha: bad.sha },
+      problems: [expect.stringMatching(/^desired-state\/users\/E1001\.yaml:\d+:\d+: /)],
+    });
 
     const fixed = repo.commit('Fix the typo', { 'users/E1001.yaml': example('users/E1001.yaml') });
     reconciler.revisionsChanged();
@@ -372,6 +379,7 @@ describe('Reconciler: revisions', () => {
     expect(await notes.read(before.sha)).toEqual([]);
     await outbox.kick();
     expect(delivered.map((notification) => notification.kind)).toContain('break-glass');
+    expect(delivered.find((notification) => notification.kind === 'break-glass')?.event).toMatchObject({ kind: 'applied', trigger: 'break-glass', accounts: { locked: ['lisi'] } });
   });
 
   it('a revision already recorded in the notes is not applied again', async () => {
@@ -513,6 +521,7 @@ describe('Reconciler: drift', () => {
     expect(metrics.driftFound.value()).toBeGreaterThan(0);
     await outbox.kick();
     expect(delivered).toContainEqual(expect.objectContaining({ kind: 'drift-detected', revision: first.sha }));
+    expect(delivered.find((notification) => notification.kind === 'drift-detected')?.event).toMatchObject({ kind: 'drift', corrected: false, revision: { sha: first.sha } });
     expect((await notes.read(first.sha)).map((record) => record.trigger)).toEqual(['revision']);
   });
 
