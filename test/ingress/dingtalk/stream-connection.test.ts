@@ -1,37 +1,21 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RollcallError } from '../../../src/config/errors.js';
-import { createLogger } from '../../../src/config/logger.js';
-import { startChatEmulator, type ChatEmulator } from '../../../src/emulators/chat/chat-emulator.js';
+import type { ChatEmulator } from '../../../src/emulators/chat/chat-emulator.js';
 import { connectDingtalkStream, type DingtalkStreamConnection, type DingtalkStreamEvent } from '../../../src/ingress/dingtalk/stream-connection.js';
+import { chatEmulators } from '../../emulators/chat/chat-fixture.js';
+import { logLines, runScript, srcModule } from '../connection-harness.js';
 
-const emulators: ChatEmulator[] = [];
+const emulators = chatEmulators({
+  dingtalk: { appKey: 'dingkey', appSecret: 'dingsecret' },
+  lark: { appId: 'cli_0123456789abcdef', appSecret: 'larksecret' },
+  deliveries: { dingtalk: { stream: true } },
+});
+const start = (port = 0, pingIntervalMs?: number) => emulators({ port, timing: { ackTimeoutMs: 150, giveUpAfterMs: 3000, ...(pingIntervalMs !== undefined ? { pingIntervalMs } : {}) } });
 const connections: DingtalkStreamConnection[] = [];
+// Registered after the emulators' hook: hooks run last first, so connections close before their emulator.
 afterEach(async () => {
   await Promise.all(connections.splice(0).map((connection) => connection.close()));
-  await Promise.all(emulators.splice(0).map((emulator) => emulator.close()));
 });
-
-async function start(port = 0, pingIntervalMs?: number) {
-  const emulator = await startChatEmulator({
-    port,
-    dingtalk: { appKey: 'dingkey', appSecret: 'dingsecret' },
-    lark: { appId: 'cli_0123456789abcdef', appSecret: 'larksecret' },
-    deliveries: { dingtalk: { stream: true } },
-    timing: { ackTimeoutMs: 150, giveUpAfterMs: 3000, ...(pingIntervalMs !== undefined ? { pingIntervalMs } : {}) },
-  });
-  emulators.push(emulator);
-  return emulator;
-}
-
-function logLines() {
-  const lines: Array<Record<string, unknown>> = [];
-  const log = createLogger({ ROLLCALL_LOG_LEVEL: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
-  return { log, lines };
-}
 
 async function connect(emulator: ChatEmulator, onEvent: (event: DingtalkStreamEvent) => boolean, secret = 'dingsecret') {
   const { log, lines } = logLines();
@@ -99,8 +83,7 @@ describe('connectDingtalkStream (dingtalk-stream SDK against the emulator)', () 
   it('resolves while the gateway is unreachable, and connects (the SDK reconnecting) once it is up', async () => {
     const probe = await start();
     const port = Number(new URL(probe.url).port);
-    await probe.close();
-    emulators.splice(0);
+    await probe.close(); // closed again after the test: a second close does nothing
     const events: DingtalkStreamEvent[] = [];
     const { log, lines } = logLines();
     const connection = await connectDingtalkStream({ clientId: 'dingkey', clientSecret: 'dingsecret', apiBase: `http://127.0.0.1:${port}`, onEvent: (event) => (events.push(event), true), log });
@@ -143,39 +126,19 @@ describe('connectDingtalkStream (dingtalk-stream SDK against the emulator)', () 
   });
 
   it('leaves no handle behind: a process that connects, takes an event and closes exits by itself', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'rollcall-stream-exit-'));
-    try {
-      const src = resolve('src');
-      const script = join(dir, 'run.mts'); // .mts: ESM (top-level await) outside the package
-      await writeFile(
-        script,
-        `import { startChatEmulator } from ${JSON.stringify(join(src, 'emulators/chat/chat-emulator.ts'))};
-import { connectDingtalkStream } from ${JSON.stringify(join(src, 'ingress/dingtalk/stream-connection.ts'))};
-import { createLogger } from ${JSON.stringify(join(src, 'config/logger.ts'))};
+    const started = Date.now();
+    const { code, stdout } = await runScript(`import { startChatEmulator } from ${srcModule('emulators/chat/chat-emulator.ts')};
+import { connectDingtalkStream } from ${srcModule('ingress/dingtalk/stream-connection.ts')};
+import { createLogger } from ${srcModule('config/logger.ts')};
 const emulator = await startChatEmulator({ dingtalk: { appKey: 'k', appSecret: 's' }, lark: { appId: 'cli_0123456789abcdef', appSecret: 's' }, deliveries: { dingtalk: { stream: true } } });
 const connection = await connectDingtalkStream({ clientId: 'k', clientSecret: 's', apiBase: emulator.url, onEvent: () => true, log: createLogger({ ROLLCALL_LOG_LEVEL: 'silent' }) });
 const { deliveries } = await emulator.approve({ platform: 'dingtalk', code: 'P', originator: 'o', approvers: ['a'], form: {} });
 await connection.close();
 await emulator.close();
 console.log('RESULT ' + JSON.stringify(deliveries));
-`,
-      );
-      const started = Date.now();
-      const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((done) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        child.on('exit', (exitCode) => {
-          clearTimeout(timer);
-          done({ code: exitCode, stdout: out });
-        });
-      });
-      expect(code).toBe(0);
-      expect(stdout).toMatch(/RESULT \[\{"via":"stream","ok":true,"attempts":1\}\]/);
-      expect(Date.now() - started).toBeLessThan(15_000);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+`);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/RESULT \[\{"via":"stream","ok":true,"attempts":1\}\]/);
+    expect(Date.now() - started).toBeLessThan(15_000);
   });
 });

@@ -1,38 +1,24 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RollcallError } from '../../../src/config/errors.js';
-import { createLogger } from '../../../src/config/logger.js';
-import { startChatEmulator, type ChatEmulator } from '../../../src/emulators/chat/chat-emulator.js';
+import type { ChatEmulator } from '../../../src/emulators/chat/chat-emulator.js';
 import { connectLarkLongConnection, type LarkLongConnectionEvent, type LarkLongConnectionHandle } from '../../../src/ingress/lark/long-connection.js';
+import { chatEmulators } from '../../emulators/chat/chat-fixture.js';
+import { logLines, runScript, srcModule } from '../connection-harness.js';
 
 const APP_ID = 'cli_0123456789abcdef';
 const APP_SECRET = 'larksecret';
-const emulators: ChatEmulator[] = [];
+const emulators = chatEmulators({
+  dingtalk: { appKey: 'dingkey', appSecret: 'dingsecret' },
+  lark: { appId: APP_ID, appSecret: APP_SECRET, verificationToken: 'vtoken' },
+  deliveries: { lark: { longConnection: true } },
+  timing: { ackTimeoutMs: 150, giveUpAfterMs: 3000, larkClientConfig: { ReconnectInterval: 1, ReconnectNonce: 0 } },
+});
+const start = () => emulators();
 const handles: LarkLongConnectionHandle[] = [];
+// Registered after the emulators' hook: hooks run last first, so connections close before their emulator.
 afterEach(async () => {
   await Promise.all(handles.splice(0).map((handle) => handle.close()));
-  await Promise.all(emulators.splice(0).map((emulator) => emulator.close()));
 });
-
-async function start() {
-  const emulator = await startChatEmulator({
-    dingtalk: { appKey: 'dingkey', appSecret: 'dingsecret' },
-    lark: { appId: APP_ID, appSecret: APP_SECRET, verificationToken: 'vtoken' },
-    deliveries: { lark: { longConnection: true } },
-    timing: { ackTimeoutMs: 150, giveUpAfterMs: 3000, larkClientConfig: { ReconnectInterval: 1, ReconnectNonce: 0 } },
-  });
-  emulators.push(emulator);
-  return emulator;
-}
-
-function logLines() {
-  const lines: Array<Record<string, unknown>> = [];
-  const log = createLogger({ ROLLCALL_LOG_LEVEL: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
-  return { log, lines };
-}
 
 async function connect(domain: string, onEvent: (event: LarkLongConnectionEvent) => boolean, overrides: { approvalCodes?: string[]; appId?: string; appSecret?: string } = {}) {
   const { log, lines } = logLines();
@@ -129,37 +115,17 @@ describe('connectLarkLongConnection (the Lark SDK WSClient against the emulator)
   });
 
   it('leaves no handle behind: a process that connects, takes an event and closes exits by itself', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'rollcall-lark-exit-'));
-    try {
-      const src = resolve('src');
-      const script = join(dir, 'run.mts'); // .mts: ESM (top-level await) outside the package
-      await writeFile(
-        script,
-        `import { startChatEmulator } from ${JSON.stringify(join(src, 'emulators/chat/chat-emulator.ts'))};
-import { connectLarkLongConnection } from ${JSON.stringify(join(src, 'ingress/lark/long-connection.ts'))};
-import { createLogger } from ${JSON.stringify(join(src, 'config/logger.ts'))};
+    const { code, stdout } = await runScript(`import { startChatEmulator } from ${srcModule('emulators/chat/chat-emulator.ts')};
+import { connectLarkLongConnection } from ${srcModule('ingress/lark/long-connection.ts')};
+import { createLogger } from ${srcModule('config/logger.ts')};
 const emulator = await startChatEmulator({ dingtalk: { appKey: 'k', appSecret: 's' }, lark: { appId: ${JSON.stringify(APP_ID)}, appSecret: 's' }, deliveries: { lark: { longConnection: true } } });
 const connection = await connectLarkLongConnection({ appId: ${JSON.stringify(APP_ID)}, appSecret: 's', domain: emulator.url, approvalCodes: ['A'], onEvent: () => true, log: createLogger({ ROLLCALL_LOG_LEVEL: 'silent' }) });
 const { deliveries } = await emulator.approve({ platform: 'lark', code: 'A', originator: 'o', approvers: ['a'], form: {} });
 await connection.close();
 await emulator.close();
 console.log('RESULT ' + JSON.stringify(deliveries));
-`,
-      );
-      const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((done) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        child.on('exit', (exitCode) => {
-          clearTimeout(timer);
-          done({ code: exitCode, stdout: out });
-        });
-      });
-      expect(code).toBe(0);
-      expect(stdout).toMatch(/RESULT \[\{"via":"long-connection","ok":true,"attempts":1\}\]/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+`);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/RESULT \[\{"via":"long-connection","ok":true,"attempts":1\}\]/);
   });
 });
