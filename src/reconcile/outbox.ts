@@ -1,6 +1,6 @@
 import type { Logger } from '../config/logger.js';
 import type { NotifyEvent } from '../notify/events.js';
-import type { StateStore } from './state-store.js';
+import type { OutboxRow, StateStore } from './state-store.js';
 
 /** What the reconciler tells people about: the notifier turns it into a chat message. */
 export interface Notification {
@@ -16,9 +16,16 @@ export interface Notification {
   event?: NotifyEvent;
 }
 
-/** The port the chat notifier implements. `deliver` resolves only when the platform confirmed it. */
+/** The port the chat notifier implements. Each `deliver…` resolves only when the platform confirmed it. */
 export interface Notifier {
   deliver(notification: Notification): Promise<void>;
+  /**
+   * Several notifications of one channel as one message (a digest), when the channel's rate limit
+   * let them pile up. Without it they are delivered one by one.
+   */
+  deliverDigest?(channel: string, notifications: readonly Notification[]): Promise<void>;
+  /** How long until the channel can take a message (its rate limit, or a pause the platform imposed); 0: now. */
+  readyIn?(channel: string): number;
 }
 
 /** Until chat delivery is configured, notifications are written to the log, which counts as sent. */
@@ -31,6 +38,8 @@ export class LogNotifier implements Notifier {
 }
 
 const FIRST_RETRY_MS = 1_000;
+/** Due entries read per round: a digest holds at most this many (the renderer summarises what does not fit). */
+const DRAIN_BATCH = 500;
 const MAX_RETRY_MS = 5 * 60_000;
 
 /**
@@ -81,25 +90,46 @@ export class Outbox {
     clearTimeout(this.timer);
   }
 
+  /**
+   * Sends what is due, channel by channel: a channel that cannot take a message yet (`readyIn`) is
+   * left to collect, and when it can, everything due for it goes as one digest. Nothing is dropped:
+   * an entry is marked sent only once the notifier confirmed it.
+   */
   private async drain(): Promise<void> {
+    let nextCheck = FIRST_RETRY_MS;
     for (;;) {
-      const due = this.store.dueNotifications(Date.now(), 20);
-      if (due.length === 0) break;
-      for (const entry of due) {
+      const due = this.store.dueNotifications(Date.now(), DRAIN_BATCH);
+      const channels = new Map<string, OutboxRow[]>();
+      for (const entry of due) channels.set(entry.channel, [...(channels.get(entry.channel) ?? []), entry]);
+      let progressed = false;
+      for (const [channel, entries] of channels) {
+        if (this.stopped) return;
+        const wait = this.notifier.readyIn?.(channel) ?? 0;
+        if (wait > 0) {
+          nextCheck = Math.min(nextCheck, wait);
+          continue;
+        }
+        const batch = entries.length > 1 && this.notifier.deliverDigest ? entries : entries.slice(0, 1);
+        const notifications = batch.map((entry) => JSON.parse(entry.payload) as Notification);
         try {
-          await this.notifier.deliver(JSON.parse(entry.payload) as Notification);
-          this.store.markSent(entry.id);
+          if (batch.length > 1) await this.notifier.deliverDigest!(channel, notifications);
+          else await this.notifier.deliver(notifications[0]!);
+          for (const entry of batch) this.store.markSent(entry.id);
+          progressed = true;
         } catch (error) {
-          const wait = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** entry.attempts);
-          this.store.markFailed(entry.id, (error as Error).message, Date.now() + wait);
-          this.log.warn({ err: error, channel: entry.channel, kind: entry.kind, retryInMs: wait }, 'notification not delivered; will retry');
+          for (const entry of batch) {
+            const retry = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** entry.attempts);
+            this.store.markFailed(entry.id, (error as Error).message, Date.now() + retry);
+          }
+          this.log.warn({ err: error, channel, notifications: batch.length, retryInMs: Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** batch[0]!.attempts) }, 'notification not delivered; will retry');
         }
       }
+      if (!progressed) break;
     }
     const pending = this.store.pendingCount();
     this.onPending(pending);
-    // Failed sends wait for their retry time; look again then.
+    // Failed sends wait for their retry time, channels for their rate limit; look again then.
     clearTimeout(this.timer);
-    if (pending > 0 && !this.stopped) this.timer = setTimeout(() => void this.kick(), FIRST_RETRY_MS).unref();
+    if (pending > 0 && !this.stopped) this.timer = setTimeout(() => void this.kick(), nextCheck).unref();
   }
 }

@@ -106,7 +106,7 @@ describe('Outbox', () => {
     expect(store.dueNotifications(queuedAt + 999)).toEqual([]);
     const [waiting] = store.dueNotifications(queuedAt + 1_000);
     expect(waiting).toMatchObject({ key: 'result:b-1', attempts: 1, lastError: 'robot webhook answered 500', notBefore: queuedAt + 1_000 });
-    expect(lines.find((line) => line.msg === 'notification not delivered; will retry')).toMatchObject({ level: 40, channel: 'ops', kind: 'applied', retryInMs: 1_000 });
+    expect(lines.find((line) => line.msg === 'notification not delivered; will retry')).toMatchObject({ level: 40, channel: 'ops', notifications: 1, retryInMs: 1_000 });
 
     await vi.advanceTimersByTimeAsync(1_000);
     await settle(outbox);
@@ -187,6 +187,68 @@ describe('Outbox', () => {
     await outbox.kick();
     expect(notifier.calls).toBe(1);
     expect(store.pendingCount()).toBe(2);
+  });
+});
+
+describe('Outbox: channels with a rate limit', () => {
+  /** A notifier whose channels take one message per `gapMs`, and that can send digests. */
+  function limitedNotifier(gapMs: number) {
+    const nextFree = new Map<string, number>();
+    const messages: { channel: string; titles: string[] }[] = [];
+    const take = (channel: string) => nextFree.set(channel, Date.now() + gapMs);
+    const notifier: Notifier = {
+      readyIn: (channel) => Math.max(0, (nextFree.get(channel) ?? 0) - Date.now()),
+      async deliver(sent) {
+        take(sent.channel);
+        messages.push({ channel: sent.channel, titles: [sent.title] });
+      },
+      async deliverDigest(channel, sent) {
+        take(channel);
+        messages.push({ channel, titles: sent.map((one) => one.title) });
+      },
+    };
+    return { notifier, messages };
+  }
+
+  it('merges what piles up while a channel waits into one digest, drops nothing, and never exceeds the rate', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const { notifier, messages } = limitedNotifier(3_000);
+    const { outbox } = makeOutbox(notifier);
+    outbox.enqueue('r-0', notification('r-0'));
+    await settle(outbox);
+    for (let n = 1; n <= 40; n++) outbox.enqueue(`r-${n}`, notification(`r-${n}`));
+    outbox.enqueue('other', notification('other channel', { channel: 'ops-lark' }));
+    await settle(outbox);
+    // The other channel is not held back by the busy one.
+    expect(messages.map((message) => message.channel)).toEqual(['ops', 'ops-lark']);
+    await vi.advanceTimersByTimeAsync(3_000);
+    await settle(outbox);
+    expect(messages.slice(2)).toEqual([{ channel: 'ops', titles: Array.from({ length: 40 }, (_, n) => `r-${n + 1}`) }]);
+    expect(store.pendingCount()).toBe(0);
+  });
+
+  it('a digest that fails is retried whole, and sent once', async () => {
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    const { notifier, messages } = limitedNotifier(1_000);
+    let failures = 1;
+    const original = notifier.deliverDigest!;
+    notifier.deliverDigest = async (channel, sent) => {
+      if (failures-- > 0) throw new Error('robot answered 500');
+      return original(channel, sent);
+    };
+    const { outbox } = makeOutbox(notifier);
+    outbox.enqueue('a', notification('a'));
+    await settle(outbox);
+    outbox.enqueue('b', notification('b'));
+    outbox.enqueue('c', notification('c'));
+    await vi.advanceTimersByTimeAsync(1_000);
+    await settle(outbox);
+    expect(messages).toEqual([{ channel: 'ops', titles: ['a'] }]);
+    expect(store.pendingCount()).toBe(2);
+    await vi.advanceTimersByTimeAsync(2_000);
+    await settle(outbox);
+    expect(messages).toEqual([{ channel: 'ops', titles: ['a'] }, { channel: 'ops', titles: ['b', 'c'] }]);
+    expect(store.pendingCount()).toBe(0);
   });
 });
 
