@@ -46,7 +46,14 @@ function setup() {
       run(dir, 'push', '-q', 'origin', 'HEAD:main');
     };
   };
-  return { origin$, provider, otherWriter };
+  /** A beforePush with which another writer pushes users/E3000.yaml (uid 20000) just before rollcall's first push, which is then rejected. */
+  const takesUidFirst = () => {
+    const write = otherWriter();
+    return async (attempt: number) => {
+      if (attempt === 1) write('desired-state/users/E3000.yaml', 'empId: E3000\nlogin: other\nuid: 20000\nroles: []\n');
+    };
+  };
+  return { origin$, provider, takesUidFirst };
 }
 
 describe('LocalProvider with a remote', () => {
@@ -86,13 +93,8 @@ describe('LocalProvider with a remote', () => {
   });
 
   it('after a rejected push, fetches, recomputes the uid on the new tip and pushes again; nothing of the first attempt stays', async () => {
-    const { origin$, provider, otherWriter } = setup();
-    const write = otherWriter();
-    const { provider: local, git } = await provider({
-      beforePush: async (attempt) => {
-        if (attempt === 1) write('desired-state/users/E3000.yaml', 'empId: E3000\nlogin: other\nuid: 20000\nroles: []\n');
-      },
-    });
+    const { origin$, provider, takesUidFirst } = setup();
+    const { provider: local, git } = await provider({ beforePush: takesUidFirst() });
     const result = await local.submit(approval('PI-2'), onboard('E2001', 'newbie'));
     // The example's users hold 20001-20012; the other writer took 20000.
     expect(result).toMatchObject({ status: 'committed', uid: 20013, merge: 'fast-forward' });
@@ -156,13 +158,8 @@ describe('LocalProvider with a remote, in rounds', () => {
   }, 30_000);
 
   it('after a rejected push, redoes the whole round on the new tip: every approval lands, uids recomputed, nothing of the first attempt stays', async () => {
-    const { origin$, provider, otherWriter } = setup();
-    const write = otherWriter();
-    const { provider: local, git } = await provider({
-      beforePush: async (attempt) => {
-        if (attempt === 1) write('desired-state/users/E3000.yaml', 'empId: E3000\nlogin: other\nuid: 20000\nroles: []\n');
-      },
-    });
+    const { origin$, provider, takesUidFirst } = setup();
+    const { provider: local, git } = await provider({ beforePush: takesUidFirst() });
     const results = await Promise.all([1, 2, 3, 4, 5].map((n) => local.submit(approval(`RJ-${n}`), onboard(`RJ${n}`, `reject${n}`))));
     expect(results.map((result) => (result.status === 'committed' ? result.uid : result.status))).toEqual([20013, 20014, 20015, 20016, 20017]);
     expect(origin$('log', '--format=%s', '-6', 'main').trim().split('\n')).toEqual([
