@@ -23,7 +23,7 @@ export interface RobotRequest {
 export interface ScriptedAnswer {
   status?: number;
   headers?: Record<string, string>;
-  /** JSON unless a string. */
+  /** JSON unless a string; a function builds it from the request (to echo what was sent). */
   body: unknown;
 }
 
@@ -97,7 +97,10 @@ export async function startFakeRobots(options: FakeRobotsOptions) {
       const token = hook === null ? (url.searchParams.get('access_token') ?? '') : decodeURIComponent(hook[1] ?? '');
       requests.push({ platform, url: request.url ?? '', query: url.searchParams, token, body });
       const scripted = script.shift();
-      if (scripted !== undefined) return reply(response, scripted);
+      if (scripted !== undefined) {
+        const built = typeof scripted.body === 'function' ? (scripted.body as (request: RobotRequest) => unknown)(requests.at(-1) as RobotRequest) : scripted.body;
+        return reply(response, { ...scripted, body: built });
+      }
       return reply(response, { body: platform === 'dingtalk' ? dingtalk(url, body) : lark(token, body) });
     });
   });
