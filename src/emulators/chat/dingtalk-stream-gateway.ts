@@ -5,7 +5,7 @@ import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Answer } from './open-api-emulator.js';
 import { RedeliveryQueue, type PushOutcome } from './redelivery.js';
-import { TicketedSockets } from './ticketed-sockets.js';
+import { SOCKET_DELIVERY_DEFAULTS, TicketedSockets, type SocketDeliveryOptions } from './ticketed-sockets.js';
 
 /*
  * DingTalk's Stream-mode gateway: `POST /v1.0/gateway/connections/open` hands out a one-use ticket
@@ -19,20 +19,12 @@ export const DINGTALK_GATEWAY_PATH = '/v1.0/gateway/connections/open';
 /** The WebSocket path of the endpoint handed out (`wss://wss-open-connection.dingtalk.com/connect` on the platform). */
 export const DINGTALK_STREAM_PATH = '/connect';
 
-export interface DingtalkStreamGatewayOptions {
+export interface DingtalkStreamGatewayOptions extends SocketDeliveryOptions {
   appKey: string;
   appSecret: string;
   corpId: string;
   /** The app's unified app id (frame header `appId`, `eventUnifiedAppId`). */
   unifiedAppId: string;
-  /** `ws://127.0.0.1:P`, known once the server listens. */
-  wsBase(): string;
-  /** Ticket lifetime. Default 90 s, as the platform. */
-  ticketLifetimeMs?: number;
-  /** An event not acknowledged with SUCCESS within this is pushed again. Default 3000. */
-  ackTimeoutMs?: number;
-  /** A delivery still unacknowledged after this is reported failed. Default 60 000 (the SDK's "60 s"). */
-  giveUpAfterMs?: number;
   /** SYSTEM ping frames, each to be echoed. Default 30 000. */
   pingIntervalMs?: number;
 }
@@ -90,8 +82,8 @@ export function createDingtalkStreamGateway(options: DingtalkStreamGatewayOption
   const wants = (connection: Connection, eventType: string) => connection.subscriptions.some((s) => s.type === 'EVENT' && (s.topic === '*' || s.topic === eventType));
 
   const queue = new RedeliveryQueue({
-    ackTimeoutMs: options.ackTimeoutMs ?? 3000,
-    giveUpAfterMs: options.giveUpAfterMs ?? 60_000,
+    ackTimeoutMs: options.ackTimeoutMs ?? SOCKET_DELIVERY_DEFAULTS.ackTimeoutMs,
+    giveUpAfterMs: options.giveUpAfterMs ?? SOCKET_DELIVERY_DEFAULTS.giveUpAfterMs,
     send(eventId) {
       const event = events.get(eventId);
       if (event === undefined) return undefined;
@@ -125,7 +117,7 @@ export function createDingtalkStreamGateway(options: DingtalkStreamGatewayOption
 
   const sockets = new TicketedSockets<Connection['subscriptions'], Connection>({
     path: DINGTALK_STREAM_PATH,
-    lifetimeMs: options.ticketLifetimeMs ?? 90_000,
+    lifetimeMs: options.ticketLifetimeMs ?? SOCKET_DELIVERY_DEFAULTS.ticketLifetimeMs,
     refusal: 'HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nticket unknown, used or expired: open a new connection\n',
     open: (socket, subscriptions) => ({ id: randomUUID(), socket, subscriptions, unansweredPings: 0 }),
     received: (connection, raw) => received(connection, raw),

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { decodeLarkFrame, encodeLarkFrame, frameHeader, LARK_FRAME_METHOD, type LarkFrame } from './lark-frame.js';
 import type { Answer } from './open-api-emulator.js';
 import { RedeliveryQueue, type PushOutcome } from './redelivery.js';
-import { TicketedSockets } from './ticketed-sockets.js';
+import { SOCKET_DELIVERY_DEFAULTS, TicketedSockets, type SocketDeliveryOptions } from './ticketed-sockets.js';
 
 /*
  * Lark's long connection ("persistent connection" event subscription): `POST /callback/ws/endpoint`
@@ -32,18 +32,10 @@ export interface LarkClientConfig {
 /** Lark's defaults, as the SDK assumes before it is told otherwise. */
 export const LARK_DEFAULT_CLIENT_CONFIG: LarkClientConfig = { PingInterval: 120, ReconnectCount: -1, ReconnectInterval: 120, ReconnectNonce: 30 };
 
-export interface LarkLongConnectionOptions {
+export interface LarkLongConnectionOptions extends SocketDeliveryOptions {
   appId: string;
   appSecret: string;
-  /** `ws://127.0.0.1:P`, known once the server listens. */
-  wsBase(): string;
   clientConfig?: Partial<LarkClientConfig>;
-  /** A URL's lifetime; each is good for one connection. Default 90 s. */
-  ticketLifetimeMs?: number;
-  /** An event not acknowledged with code 200 within this is pushed again. Default 3000 (Lark's ack deadline). */
-  ackTimeoutMs?: number;
-  /** A delivery still unacknowledged after this is reported failed. Default 60 000. */
-  giveUpAfterMs?: number;
 }
 
 export interface LarkLongConnection {
@@ -78,8 +70,8 @@ export function createLarkLongConnection(options: LarkLongConnectionOptions): La
   let pings = 0;
 
   const queue = new RedeliveryQueue({
-    ackTimeoutMs: options.ackTimeoutMs ?? 3000,
-    giveUpAfterMs: options.giveUpAfterMs ?? 60_000,
+    ackTimeoutMs: options.ackTimeoutMs ?? SOCKET_DELIVERY_DEFAULTS.ackTimeoutMs,
+    giveUpAfterMs: options.giveUpAfterMs ?? SOCKET_DELIVERY_DEFAULTS.giveUpAfterMs,
     send(eventId) {
       const payload = payloads.get(eventId);
       const connection = sockets.pick();
@@ -108,7 +100,7 @@ export function createLarkLongConnection(options: LarkLongConnectionOptions): La
 
   const sockets = new TicketedSockets<number, Connection>({
     path: LARK_WS_PATH,
-    lifetimeMs: options.ticketLifetimeMs ?? 90_000,
+    lifetimeMs: options.ticketLifetimeMs ?? SOCKET_DELIVERY_DEFAULTS.ticketLifetimeMs,
     refusal: 'HTTP/1.1 403 Forbidden\r\nhandshake-status: 403\r\nhandshake-msg: ticket unknown, used or expired\r\nconnection: close\r\n\r\n',
     // The platform reports the handshake's outcome in these headers of the 101 answer.
     handshakeHeaders: ['handshake-status: 200', 'handshake-msg: ok'],

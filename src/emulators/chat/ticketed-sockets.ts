@@ -9,6 +9,21 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
  * events go to the open connections round robin.
  */
 
+/** What DingTalk's Stream gateway and Lark's long connection are both told: where they are, and their timing. */
+export interface SocketDeliveryOptions {
+  /** `ws://127.0.0.1:P`, known once the server listens. */
+  wsBase(): string;
+  /** A ticket's lifetime (DingTalk's ticket, Lark's URL); each opens one connection. Default 90 s, as the platforms. */
+  ticketLifetimeMs?: number;
+  /** An event not acknowledged as handled within this is pushed again. Default 3000 (Lark's ack deadline). */
+  ackTimeoutMs?: number;
+  /** A delivery still unacknowledged after this is reported failed. Default 60 000 (the DingTalk SDK's "60 s"). */
+  giveUpAfterMs?: number;
+}
+
+/** The defaults of {@link SocketDeliveryOptions}' timing. */
+export const SOCKET_DELIVERY_DEFAULTS = { ticketLifetimeMs: 90_000, ackTimeoutMs: 3000, giveUpAfterMs: 60_000 } as const;
+
 export interface TicketedSocketsOptions<Grant, Connection extends { socket: WebSocket }> {
   /** The WebSocket path tickets open. */
   path: string;
