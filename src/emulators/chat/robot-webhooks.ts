@@ -107,12 +107,12 @@ export function larkBotSign(timestampSeconds: string, secret: string): string {
 
 // DingTalk's replies. 130101 and 310000 are the reference's; their errmsg texts are the ones the
 // platform sends (the reference's words: "send too fast", "sign not match", "invalid timestamp",
-// "keywords not in content"). 300005, 40035, 43002 and 460101 are emulator choices (see README).
+// "keywords not in content"). 300001, 40035, 43002 and 460101 are emulator choices (see README).
 const DINGTALK_MORE = 'more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]';
 const dingtalkReply = (errcode: number, errmsg: string): RobotAnswer => ({ status: 200, body: { errcode, errmsg } });
 const DINGTALK = {
   ok: () => dingtalkReply(0, 'ok'),
-  tokenUnknown: () => dingtalkReply(300005, 'token is not exist'),
+  tokenUnknown: () => dingtalkReply(300001, 'token is not exist'),
   notPost: () => dingtalkReply(43002, '需要POST请求'),
   signNotMatch: () => dingtalkReply(310000, `sign not match, ${DINGTALK_MORE}`),
   invalidTimestamp: () => dingtalkReply(310000, `invalid timestamp, ${DINGTALK_MORE}`),

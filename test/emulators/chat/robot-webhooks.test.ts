@@ -53,8 +53,8 @@ describe('DingTalk custom robot, POST /robot/send', () => {
 
   it('answers an unknown token, a GET, and a robot without a secret as the platform does', async () => {
     const server = await start({ robots: { dingtalk: [{ accessToken: 'open', group: 'ops' }], lark: [] } });
-    expect((await post(`${server.url}/robot/send?access_token=nope`, dingText('x'))).body).toEqual({ errcode: 300005, errmsg: 'token is not exist' });
-    expect((await post(`${server.url}/robot/send`, dingText('x'))).body['errcode']).toBe(300005);
+    expect((await post(`${server.url}/robot/send?access_token=nope`, dingText('x'))).body).toEqual({ errcode: 300001, errmsg: 'token is not exist' });
+    expect((await post(`${server.url}/robot/send`, dingText('x'))).body['errcode']).toBe(300001);
     expect(await (await fetch(`${server.url}/robot/send?access_token=open`)).json()).toEqual({ errcode: 43002, errmsg: '需要POST请求' });
     expect((await post(`${server.url}/robot/send?access_token=open`, dingText('no signature needed'))).body['errcode']).toBe(0);
   });

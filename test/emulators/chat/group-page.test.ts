@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import { escapeHtml, messageBodyHtml, renderMarkdown, safeHref } from '../../../src/emulators/chat/chat-message-html.js';
+import type { GroupPageEvent } from '../../../src/emulators/chat/group-page.js';
+import { post, robotServers, type RobotServer } from './robot-fixture.js';
+
+const start = robotServers();
+
+const robots = {
+  dingtalk: [{ accessToken: 'd', group: 'ops', name: 'rollcall' }],
+  lark: [
+    { hookToken: 'l', group: 'hr' },
+    { hookToken: 'q', group: 'quiet' },
+  ],
+};
+
+const dingtalk = (server: RobotServer, body: unknown) => post(`${server.url}/robot/send?access_token=d`, body);
+const lark = (server: RobotServer, body: unknown) => post(`${server.url}/open-apis/bot/v2/hook/l`, body);
+
+/** The events of an SSE stream, read as they come. */
+function sseReader(response: Response) {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  return async function next(): Promise<{ id?: string; event: string; data: string }> {
+    for (;;) {
+      const end = buffer.indexOf('\n\n');
+      if (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const fields = new Map<string, string>();
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) continue;
+          const colon = line.indexOf(':');
+          fields.set(line.slice(0, colon), line.slice(colon + 1).replace(/^ /, ''));
+        }
+        if (!fields.has('data')) continue; // retry: and comments
+        return { ...(fields.has('id') ? { id: fields.get('id')! } : {}), event: fields.get('event') ?? 'message', data: fields.get('data')! };
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the stream ended');
+      buffer += decoder.decode(value, { stream: true });
+    }
+  };
+}
+
+describe('the markdown renderer', () => {
+  it('renders headings, bold, italics, lists, links, quotes, rules and line breaks', () => {
+    const html = renderMarkdown(['# Applied', '**3** accounts, *one* ~~old~~ `code**x**`', 'next line', '', '- alice', '- bob', '1. first', '> quoted', '---', '[PR](https://example.com/pr/1?a=1&b=2)'].join('\n'));
+    expect(html).toBe(
+      '<h3>Applied</h3>' +
+        '<p><strong>3</strong> accounts, <em>one</em> <del>old</del> <code>code**x**</code><br>next line</p>' +
+        '<ul><li>alice</li><li>bob</li></ul>' +
+        '<ol><li>first</li></ol>' +
+        '<blockquote>quoted</blockquote>' +
+        '<hr>' +
+        '<p><a href="https://example.com/pr/1?a=1&amp;b=2" target="_blank" rel="noopener noreferrer">PR</a></p>',
+    );
+  });
+
+  it('escapes before it formats, and links only http(s) and mailto', () => {
+    expect(renderMarkdown('<img src=x onerror=alert(1)> **<b>**')).toBe('<p>&lt;img src=x onerror=alert(1)&gt; <strong>&lt;b&gt;</strong></p>');
+    expect(renderMarkdown('[click](javascript:alert(1))')).not.toContain('href');
+    expect(renderMarkdown('[x](https://a"onmouseover="alert(1))')).toBe('<p><a href="https://a&quot;onmouseover=&quot;alert(1" target="_blank" rel="noopener noreferrer">x</a>)</p>');
+    expect(safeHref('dingtalk://dingtalkclient/page/link?url=https%3A%2F%2Fexample.com%2Fs&pc_slide=false')).toBe('https://example.com/s');
+    expect(safeHref('data:text/html,hi')).toBeUndefined();
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    // Lark's mention and colour markup, the only tags it knows, come out as text spans.
+    expect(renderMarkdown(`<at id=ou_1></at> <font color='red'>failed</font> <font color='x;background:url(y)'>z</font>`)).toBe(
+      `<p><span class="at">@ou_1</span> <span style="color: red">failed</span> &lt;font color=&#39;x;background:url(y)&#39;&gt;z&lt;/font&gt;</p>`,
+    );
+  });
+});
+
+describe('message bodies', () => {
+  it('show DingTalk action cards and feed cards with their buttons as links', () => {
+    const card = messageBodyHtml({
+      platform: 'dingtalk',
+      type: 'actionCard',
+      body: { msgtype: 'actionCard', actionCard: { title: 't', text: '### Plan', btnOrientation: '1', btns: [{ title: 'Pull request', actionURL: 'https://git.example/pr/7' }, { title: 'Status', actionURL: 'javascript:alert(1)' }] } },
+    });
+    expect(card).toContain('<h5>Plan</h5>');
+    expect(card).toContain('<div class="buttons"><a class="button default" href="https://git.example/pr/7" target="_blank" rel="noopener noreferrer">Pull request</a><span class="button default">Status</span></div>');
+    const feed = messageBodyHtml({ platform: 'dingtalk', type: 'feedCard', body: { feedCard: { links: [{ title: 'one', messageURL: 'https://e/1' }] } } });
+    expect(feed).toContain('<li><a href="https://e/1" target="_blank" rel="noopener noreferrer">one</a></li>');
+  });
+
+  it('show a Lark card: header in its colour, lark_md fields, hr, link buttons', () => {
+    const html = messageBodyHtml({
+      platform: 'lark',
+      type: 'interactive',
+      body: {
+        msg_type: 'interactive',
+        card: {
+          header: { title: { tag: 'plain_text', content: 'Applied: 2 ok, 1 failed' }, template: 'red' },
+          elements: [
+            { tag: 'div', text: { tag: 'lark_md', content: '**web-1** failed' }, fields: [{ is_short: true, text: { tag: 'lark_md', content: '**login**\nalice' } }] },
+            { tag: 'hr' },
+            { tag: 'action', actions: [{ tag: 'button', text: { tag: 'plain_text', content: 'History' }, type: 'primary', url: 'https://e/h' }] },
+          ],
+        },
+      },
+    });
+    expect(html).toContain('<div class="card-header template-red">Applied: 2 ok, 1 failed</div>');
+    expect(html).toContain('<p><strong>web-1</strong> failed</p>');
+    expect(html).toContain('<div class="field short"><p><strong>login</strong><br>alice</p></div>');
+    expect(html).toContain('<hr>');
+    expect(html).toContain('<a class="button primary" href="https://e/h" target="_blank" rel="noopener noreferrer">History</a>');
+    const unknownColour = messageBodyHtml({ platform: 'lark', type: 'interactive', body: { card: { header: { title: { content: 'x' }, template: 'x" onclick="y' }, elements: [] } } });
+    expect(unknownColour).toContain('template-default');
+  });
+
+  it('show Lark posts and texts with their mentions', () => {
+    const html = messageBodyHtml({
+      platform: 'lark',
+      type: 'post',
+      body: { content: { post: { zh_cn: { title: '提醒', content: [[{ tag: 'text', text: '请 ' }, { tag: 'at', user_id: 'ou_1', user_name: '张三' }, { tag: 'a', text: '查看', href: 'https://e/s' }]] } } } },
+    });
+    expect(html).toBe('<div class="post"><div class="post-title">提醒</div><p>请 <span class="at">@张三</span><a href="https://e/s" target="_blank" rel="noopener noreferrer">查看</a></p></div>');
+    expect(messageBodyHtml({ platform: 'lark', type: 'text', body: { content: { text: 'hi <at user_id="ou_2">Li</at>\nbye' } } })).toBe('<div class="text">hi <span class="at">@Li</span><br>bye</div>');
+  });
+});
+
+describe('GET /chat', () => {
+  it('shows a column per group, every message in order, newest at the bottom', async () => {
+    const server = await start({ robots });
+    await dingtalk(server, { msgtype: 'markdown', markdown: { title: 'applied', text: '## Applied\n- **alice** created' } });
+    await lark(server, { msg_type: 'text', content: { text: 'hr news' } });
+    await dingtalk(server, { msgtype: 'text', text: { content: 'second in ops' } });
+
+    const response = await fetch(`${server.url}/chat`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await response.text();
+    const sections = [...html.matchAll(/<section class="group" data-group="([^"]+)">/g)].map((match) => match[1]);
+    expect(sections).toEqual(['ops', 'hr', 'quiet']);
+    const ops = html.slice(html.indexOf('data-group="ops"'), html.indexOf('data-group="hr"'));
+    expect(ops.indexOf('id="m-1"')).toBeGreaterThan(0);
+    expect(ops.indexOf('id="m-3"')).toBeGreaterThan(ops.indexOf('id="m-1"'));
+    expect(ops).not.toContain('id="m-2"');
+    expect(ops).toContain('<h4>Applied</h4><ul><li><strong>alice</strong> created</li></ul>');
+    expect(html).toContain('data-after="3"');
+    // No external assets: no src=, no stylesheet link; the one script carries the CSP nonce.
+    expect(html).not.toMatch(/\ssrc=|<link/);
+    const nonce = /<script nonce="([^"]+)">/.exec(html)?.[1];
+    expect(response.headers.get('content-security-policy')).toContain(`script-src 'nonce-${nonce}'`);
+    expect(html.match(/<script/g)).toHaveLength(1);
+  });
+
+  it('shows untrusted content as text: no script, handler or javascript: link gets through', async () => {
+    const server = await start({ robots: { ...robots, dingtalk: [{ accessToken: 'd', group: '<img src=x onerror=alert(1)>' }] } });
+    await dingtalk(server, { msgtype: 'text', text: { content: '<script>alert("text")</script>' } });
+    await dingtalk(server, { msgtype: 'markdown', markdown: { title: 't', text: '<script>alert(1)</script> [x](javascript:alert(2))' } });
+    await dingtalk(server, { msgtype: 'actionCard', actionCard: { title: 't', text: 'x', singleTitle: '<b onclick=alert(3)>go</b>', singleURL: 'javascript:alert(4)' } });
+    await lark(server, {
+      msg_type: 'interactive',
+      card: { header: { title: { tag: 'lark_md', content: '<script>alert(5)</script>' }, template: 'blue' }, elements: [{ tag: 'markdown', content: '<iframe src=//evil>' }] },
+    });
+
+    const html = await (await fetch(`${server.url}/chat`)).text();
+    const body = html.slice(html.indexOf('<main'), html.indexOf('<script nonce'));
+    expect(body).toContain('&lt;script&gt;alert(&quot;text&quot;)&lt;/script&gt;');
+    expect(body).toContain('&lt;script&gt;alert(5)&lt;/script&gt;');
+    expect(body).toContain('&lt;iframe src=//evil&gt;');
+    // Escaped text may say "onclick="; no tag may carry it, and no link may run script.
+    expect(body).not.toMatch(/<(script|iframe|img|b)[\s>]/);
+    // (quoted attribute values emptied first: a raw " only ever delimits one, content's are &quot;)
+    expect(body.replace(/"[^"]*"/g, '""')).not.toMatch(/<[^>]*\son\w+=/);
+    expect(body).not.toMatch(/href="javascript/);
+    expect(body).toContain('data-group="&lt;img src=x onerror=alert(1)&gt;"');
+  });
+
+  it('answers GET only', async () => {
+    const server = await start({ robots });
+    const response = await fetch(`${server.url}/chat`, { method: 'POST', body: '' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET');
+  });
+});
+
+describe('GET /chat/events', () => {
+  it('streams the groups, the messages kept so far, then each new one as it is accepted', async () => {
+    const server = await start({ robots });
+    await dingtalk(server, { msgtype: 'text', text: { content: 'one' } });
+    await lark(server, { msg_type: 'text', content: { text: '<script>two</script>' } });
+
+    const controller = new AbortController();
+    const response = await fetch(`${server.url}/chat/events`, { signal: controller.signal });
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const next = sseReader(response);
+    expect(await next()).toEqual({ event: 'groups', data: JSON.stringify(['ops', 'hr', 'quiet']) });
+    const first = await next();
+    expect(first.id).toBe('1');
+    expect(first.event).toBe('message');
+    expect(JSON.parse(first.data)).toMatchObject({ seq: 1, group: 'ops', platform: 'dingtalk', robot: 'rollcall', type: 'text' });
+    const second = JSON.parse((await next()).data) as GroupPageEvent;
+    expect(second).toMatchObject({ seq: 2, group: 'hr', platform: 'lark' });
+    expect(second.html).toContain('&lt;script&gt;two&lt;/script&gt;');
+    expect(second.html).toMatch(/^<li class="message lark" id="m-2" data-seq="2">/);
+
+    await dingtalk(server, { msgtype: 'markdown', markdown: { title: 't', text: '**live**' } });
+    const live = await next();
+    expect(live.id).toBe('3');
+    expect((JSON.parse(live.data) as GroupPageEvent).html).toContain('<strong>live</strong>');
+    expect(server.page.streams).toBe(1);
+    controller.abort();
+    await expect.poll(() => server.page.streams).toBe(0);
+  });
+
+  it('resumes after the page\'s last message (after=) or the EventSource\'s Last-Event-ID', async () => {
+    const server = await start({ robots });
+    for (const content of ['one', 'two', 'three']) await dingtalk(server, { msgtype: 'text', text: { content } });
+
+    const byQuery = sseReader(await fetch(`${server.url}/chat/events?after=2`));
+    await byQuery(); // groups
+    expect((await byQuery()).id).toBe('3');
+
+    const byHeader = sseReader(await fetch(`${server.url}/chat/events`, { headers: { 'last-event-id': '1' } }));
+    await byHeader();
+    expect((await byHeader()).id).toBe('2');
+    expect((await byHeader()).id).toBe('3');
+
+    server.page.close();
+    await expect(byQuery()).rejects.toThrow('the stream ended');
+  });
+});
