@@ -39,7 +39,7 @@ function desiredState(): DesiredState {
     sshKeys: [randomEd25519Key(`bench${i}@laptop`)], shell: '/bin/bash', state: 'present', adopt: false,
   }));
   return {
-    fleet: { region: 'cn-hangzhou', hostgroups: { bench: { tags: { app: 'bench' } } }, policy: { uidRange: [20000, 29999], offboard: 'lock', maxDeletions: 10, drift: 'correct', interval: '10m', timezone: 'UTC', privilegedGroups: [] } },
+    fleet: { region: 'cn-hangzhou', hostgroups: { bench: { tags: { app: 'bench' } } }, policy: { uidRange: [20000, 29999], offboard: 'lock', maxDeletions: 10, drift: 'correct', interval: '10m', timezone: 'UTC', privilegedGroups: [], remindBefore: 7 } },
     roles, users, approvals: { flows: [], channels: {} }, revision: 'bench',
   };
 }

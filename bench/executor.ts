@@ -87,7 +87,7 @@ function user(login: string, uid: number, role: string): User {
 function desiredState(revision: string, hostgroups: DesiredState['fleet']['hostgroups'], users: readonly User[]): DesiredState {
   const roles = new Map<string, Role>(Object.keys(hostgroups).map((name) => [name, { name, hostgroups: [name], groups: [], sudo: [] }]));
   return {
-    fleet: { region: 'cn-hangzhou', hostgroups, policy: { uidRange: [20000, 59999], offboard: 'lock', maxDeletions: 10, drift: 'correct', interval: '10m', timezone: 'UTC', privilegedGroups: [] } },
+    fleet: { region: 'cn-hangzhou', hostgroups, policy: { uidRange: [20000, 59999], offboard: 'lock', maxDeletions: 10, drift: 'correct', interval: '10m', timezone: 'UTC', privilegedGroups: [], remindBefore: 7 } },
     roles, users, approvals: { flows: [], channels: {} }, revision,
   };
 }

@@ -68,7 +68,7 @@ function buildDesired(rand: () => number): DesiredState {
     fleet: {
       region: 'cn-hangzhou',
       hostgroups,
-      policy: { uidRange: [20000, 39999], offboard: 'lock', maxDeletions: 100_000, drift: 'correct', interval: '10m', timezone: 'Asia/Shanghai', privilegedGroups: ['docker'] },
+      policy: { uidRange: [20000, 39999], offboard: 'lock', maxDeletions: 100_000, drift: 'correct', interval: '10m', timezone: 'Asia/Shanghai', privilegedGroups: ['docker'], remindBefore: 7 },
     },
     roles,
     users,

@@ -100,6 +100,11 @@ export const Policy = z.strictObject({
     .default('UTC'),
   /** Root-equivalent groups a role may grant. */
   privilegedGroups: z.array(LinuxName).default([]),
+  /**
+   * Days before a user's `expires` or a grant's `until` that the user's request channel is
+   * reminded of it (who loses what, and when); 0 sends no reminders.
+   */
+  remindBefore: z.int({ error: 'must be a whole number of days' }).min(0, { error: 'must be 0 or more days' }).max(365, { error: 'must be at most 365 days' }).default(7),
 });
 export type Policy = z.output<typeof Policy>;
 

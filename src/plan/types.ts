@@ -67,7 +67,7 @@ export interface Plan {
 }
 
 /** The policy the planner follows: fleet.yaml's, plus what the revision's commit allows. */
-export interface PlanPolicy extends Policy {
+export interface PlanPolicy extends Omit<Policy, 'remindBefore'> {
   /** From the commit trailer `Rollcall-Allow-Deletions: N`: lifts `maxDeletions` to N for this revision. */
   allowDeletions?: number;
 }

@@ -19,7 +19,7 @@ function desiredState(users: Partial<User>[], sudo: string[] = []): DesiredState
     fleet: {
       region: 'cn-hangzhou',
       hostgroups: { web: { tags: { app: 'web' } } },
-      policy: { uidRange: [20000, 29999], offboard: 'lock', maxDeletions: 10, drift: 'correct', interval: '10m', timezone: 'UTC', privilegedGroups: [] },
+      policy: { uidRange: [20000, 29999], offboard: 'lock', maxDeletions: 10, drift: 'correct', interval: '10m', timezone: 'UTC', privilegedGroups: [], remindBefore: 7 },
     },
     roles: new Map([['dev', { name: 'dev', hostgroups: ['web'], groups: [{ name: 'dev', gid: 3001 }], sudo }]]),
     users: users.map((user, index) => ({

@@ -80,7 +80,7 @@ export function desiredState(options: DesiredOptions = {}): DesiredState {
     fleet: {
       region: 'cn-hangzhou',
       hostgroups: options.hostgroups ?? { web: { tags: { app: 'web' } } },
-      policy: policy(options.policy),
+      policy: { ...policy(options.policy), remindBefore: 7 },
     },
     roles: new Map((options.unsorted ? roles : [...roles].sort((a, b) => cmp(a.name, b.name))).map((r) => [r.name, r])),
     users: options.unsorted ? users : [...users].sort((a, b) => cmp(a.empId, b.empId)),

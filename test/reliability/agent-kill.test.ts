@@ -21,7 +21,7 @@ function largeDesiredState(): DesiredState {
     roles: [{ role: ['alpha', 'beta', 'gamma'][i % 3]! }], sshKeys: [randomEd25519Key(`worker${i}@laptop`)], shell: '/bin/bash', state: 'present', adopt: false,
   }));
   return {
-    fleet: { region: 'cn-hangzhou', hostgroups: { web: { tags: { app: 'web' } } }, policy: { uidRange: [20000, 29999], offboard: 'lock', maxDeletions: 1000, drift: 'correct', interval: '10m', timezone: 'UTC', privilegedGroups: [] } },
+    fleet: { region: 'cn-hangzhou', hostgroups: { web: { tags: { app: 'web' } } }, policy: { uidRange: [20000, 29999], offboard: 'lock', maxDeletions: 1000, drift: 'correct', interval: '10m', timezone: 'UTC', privilegedGroups: [], remindBefore: 7 } },
     roles, users, approvals: { flows: [], channels: {} }, revision: 'kill',
   };
 }
