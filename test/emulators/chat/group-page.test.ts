@@ -223,3 +223,91 @@ describe('GET /chat/events', () => {
     await expect(byQuery()).rejects.toThrow('the stream ended');
   });
 });
+
+describe("the page's script", () => {
+  /** Just enough DOM and EventSource for the script: sections with lists that record what is inserted. */
+  function fakeBrowser(html: string) {
+    const lists = new Map<string, { scrollTop: number; scrollHeight: number; clientHeight: number; inserted: string[]; insertAdjacentHTML(where: string, fragment: string): void }>();
+    const makeList = () => ({
+      scrollTop: 0,
+      scrollHeight: 100,
+      clientHeight: 100,
+      inserted: [] as string[],
+      insertAdjacentHTML(where: string, fragment: string) {
+        expect(where).toBe('beforeend');
+        this.inserted.push(fragment);
+      },
+    });
+    const sections = [...html.matchAll(/<section class="group" data-group="([^"]*)">/g)].map((match) => {
+      const list = makeList();
+      lists.set(match[1]!, list);
+      return { dataset: { group: match[1]! }, querySelector: () => list };
+    });
+    const ids = new Set([...html.matchAll(/id="(m-\d+)"/g)].map((match) => match[1]!));
+    const listeners = new Map<string, (event: { data: string }) => void>();
+    let sourceUrl = '';
+    const main = {
+      dataset: { after: /data-after="(\d+)"/.exec(html)![1]! },
+      querySelectorAll: (selector: string) => (selector === 'section.group' ? sections : [...lists.values()]),
+      querySelector: () => null,
+      appendChild: (section: { dataset: { group: string }; list: ReturnType<typeof makeList> }) => {
+        lists.set(section.dataset.group, section.list);
+        sections.push({ dataset: section.dataset, querySelector: () => section.list });
+      },
+    };
+    const status = { textContent: '' };
+    const document = {
+      getElementById: (id: string) => (id === 'groups' ? main : id === 'status' ? status : ids.has(id) ? {} : null),
+      createElement: (tag: string) => {
+        if (tag === 'ol') return makeList();
+        const element = {
+          dataset: {} as { group: string },
+          className: '',
+          textContent: '',
+          list: undefined as unknown,
+          appendChild(child: unknown) {
+            if (tag === 'section' && typeof child === 'object' && child !== null && 'inserted' in child) element.list = child;
+          },
+        };
+        return element;
+      },
+    };
+    class EventSource {
+      constructor(url: string) {
+        sourceUrl = url;
+      }
+      addEventListener(name: string, listener: (event: { data: string }) => void) {
+        listeners.set(name, listener);
+      }
+    }
+    return { context: { document, EventSource }, lists, listeners, status, url: () => sourceUrl };
+  }
+
+  it('asks for the messages after those on the page and appends each new one to its group, once', async () => {
+    const { runInNewContext } = await import('node:vm');
+    const server = await start({ robots });
+    await dingtalk(server, { msgtype: 'text', text: { content: 'on the page' } });
+    const html = await (await fetch(`${server.url}/chat`)).text();
+    const script = /<script nonce="[^"]+">([\s\S]*?)<\/script>/.exec(html)![1]!;
+    const browser = fakeBrowser(html);
+    runInNewContext(script, browser.context);
+    expect(browser.url()).toBe('/chat/events?after=1');
+
+    await lark(server, { msg_type: 'text', content: { text: 'live' } });
+    const stream = sseReader(await fetch(`${server.url}/chat/events?after=1`));
+    for (;;) {
+      const event = await stream();
+      browser.listeners.get(event.event)!({ data: event.data });
+      if (event.id === '2') break;
+    }
+    browser.listeners.get('message')!({ data: JSON.stringify({ seq: 1, group: 'ops', html: '<li id="m-1">again</li>' }) });
+    browser.listeners.get('message')!({ data: JSON.stringify({ seq: 9, group: 'new group', html: '<li id="m-9">x</li>' }) });
+    browser.listeners.get('open')!({ data: '' });
+
+    expect(browser.lists.get('hr')!.inserted).toHaveLength(1);
+    expect(browser.lists.get('hr')!.inserted[0]).toContain('live');
+    expect(browser.lists.get('ops')!.inserted).toEqual([]); // m-1 is on the page already
+    expect(browser.lists.get('new group')!.inserted).toEqual(['<li id="m-9">x</li>']);
+    expect(browser.status.textContent).toBe('live updates: on');
+  });
+});
