@@ -73,6 +73,7 @@ describe('loadDesiredState: the example folder', () => {
       interval: '10m',
       timezone: 'Asia/Shanghai',
       privilegedGroups: ['docker'],
+      remindBefore: 7,
     });
     expect(desired.approvals.flows).toHaveLength(4);
     expect(Object.keys(desired.approvals.channels)).toEqual(['ops-dingtalk', 'ops-lark']);
@@ -125,6 +126,7 @@ describe('loadDesiredState: defaults of a minimal folder', () => {
         interval: '10m',
         timezone: 'UTC',
         privilegedGroups: [],
+        remindBefore: 7,
       },
     });
   });
@@ -465,7 +467,7 @@ const BROKEN: BrokenCase[] = [
   {
     name: 'an unknown policy field',
     files: { 'fleet.yaml': fleetWithPolicy('  offbord: delete') },
-    problems: [['fleet.yaml', 6, 3, 'policy.offbord: unknown field (allowed here: uidRange, offboard, maxDeletions, drift, interval, timezone, privilegedGroups)']],
+    problems: [['fleet.yaml', 6, 3, 'policy.offbord: unknown field (allowed here: uidRange, offboard, maxDeletions, drift, interval, timezone, privilegedGroups, remindBefore)']],
   },
   {
     name: 'a user without login (reported at the mapping that lacks it)',
