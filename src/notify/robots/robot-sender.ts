@@ -92,6 +92,11 @@ export class RobotSender {
     return { wait: pauseMs, reply };
   }
 
+  /** How long until `trySend` could send (its rate limit or a pause), without taking anything: 0 means now. */
+  readyIn(now: number): number {
+    return this.#limit.waitMs(now);
+  }
+
   /** For status: until when the robot is paused (epoch ms) and its last failure; no secrets. */
   status(now: number): { target: string; pausedUntil?: number; lastFailure?: RobotFailure } {
     const pausedUntil = this.#limit.pausedUntil(now);

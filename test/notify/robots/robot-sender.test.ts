@@ -44,6 +44,20 @@ describe('RobotSender', () => {
     expect(await sender.trySend(DT_MESSAGE, NOW + 5_000)).toBe('sent');
   });
 
+  it('readyIn says how long until a send could go, without taking a token', async () => {
+    const sender = dingtalk();
+    for (let i = 0; i < 6; i++) {
+      expect(sender.readyIn(NOW)).toBe(0);
+      await sender.trySend(DT_MESSAGE, NOW);
+    }
+    expect(sender.readyIn(NOW)).toBe(5_000);
+    expect(sender.readyIn(NOW)).toBe(5_000);
+    expect(sender.readyIn(NOW + 5_000)).toBe(0);
+    fake.answerNext({ body: { errcode: 130101, errmsg: 'send too fast' } });
+    await sender.trySend(DT_MESSAGE, NOW + 5_000);
+    expect(sender.readyIn(NOW + 5_000)).toBe(600_000);
+  });
+
   it('concurrent sends share the bucket: 10 at once → 6 requests', async () => {
     const sender = dingtalk();
     const outcomes = await Promise.all(Array.from({ length: 10 }, () => sender.trySend(DT_MESSAGE, NOW)));
