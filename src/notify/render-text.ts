@@ -74,13 +74,15 @@ export interface MessageModel {
   tone: Tone;
   blocks: Block[];
   links: LinkButton[];
-  /** Punctuation of the language: after a label, and between the items of an inline list. */
+  /** Punctuation of the language: after a label, between the items of an inline list. */
   punctuation: Punctuation;
 }
 
 export interface Punctuation {
   colon: string;
   list: string;
+  /** Between the clauses of a sentence. */
+  clause: string;
 }
 
 // ── size ─────────────────────────────────────────────────────────────────────────────────────
@@ -191,7 +193,7 @@ function uniqueSorted(values: Iterable<string>): string[] {
 type RequestKind = RequestReceivedEvent['request']['kind'];
 type StalledReason = StalledEvent['reason'];
 type Action = ChangeLine['action'];
-type Noun = 'instance' | 'event' | 'login';
+type Noun = 'instance' | 'event' | 'login' | 'item';
 
 /** Every word a message uses, per language. */
 export interface Words {
@@ -243,11 +245,11 @@ export interface Words {
   tooLarge(items: number): string;
 }
 
-const EN_NOUNS: Record<Noun, [string, string]> = { instance: ['instance', 'instances'], event: ['event', 'events'], login: ['login', 'logins'] };
+const EN_NOUNS: Record<Noun, [string, string]> = { instance: ['instance', 'instances'], event: ['event', 'events'], login: ['login', 'logins'], item: ['item', 'items'] };
 const EN_ACTIONS: Record<Action, string> = { create: 'create', update: 'update', lock: 'lock', delete: 'delete' };
 
 const EN: Words = {
-  punctuation: { colon: ': ', list: ', ' },
+  punctuation: { colon: ': ', list: ', ', clause: ', ' },
   counted: (label, n) => `${label} (${formatNumber(n)})`,
   count: (n, noun) => `${formatNumber(n)} ${EN_NOUNS[noun][n === 1 ? 0 : 1]}`,
   more: (omitted, shown) => (shown === 0 ? `${formatNumber(omitted)}, not listed here` : `… and ${formatNumber(omitted)} more`),
@@ -345,15 +347,15 @@ const EN: Words = {
       reminder: (n) => `${formatNumber(n)} ${n === 1 ? 'reminder' : 'reminders'}`,
     },
   },
-  tooLarge: (items) => `Too large for one message (${formatNumber(items)} items); see the status page.`,
+  tooLarge: (items) => `Too large for one message (${EN.count(items, 'item')}); see the status page.`,
 };
 
-const ZH_NOUNS: Record<Noun, string> = { instance: '台实例', event: '条事件', login: '个账号' };
+const ZH_NOUNS: Record<Noun, string> = { instance: '台实例', event: '条事件', login: '个账号', item: '项' };
 const ZH_ACTIONS: Record<Action, string> = { create: '创建', update: '更新', lock: '锁定', delete: '删除' };
-const ZH_KINDS: Record<ChangeLine['kind'], string> = { user: '用户', group: '用户组', sudoers: 'sudoers 规则' };
+const ZH_KINDS: Record<ChangeLine['kind'], string> = { user: '用户', group: '用户组', sudoers: ' sudoers 规则' };
 
 const ZH: Words = {
-  punctuation: { colon: '：', list: '、' },
+  punctuation: { colon: '：', list: '、', clause: '，' },
   counted: (label, n) => `${label}（${formatNumber(n)}）`,
   count: (n, noun) => `${formatNumber(n)} ${ZH_NOUNS[noun]}`,
   more: (omitted, shown) => (shown === 0 ? `共 ${formatNumber(omitted)} 项，此处未列出` : `… 另有 ${formatNumber(omitted)} 项`),
@@ -451,7 +453,7 @@ const ZH: Words = {
       reminder: (n) => `到期提醒 ${formatNumber(n)} 条`,
     },
   },
-  tooLarge: (items) => `内容过多（${formatNumber(items)} 项），无法在一条消息中显示，请查看状态页。`,
+  tooLarge: (items) => `内容过多（${ZH.count(items, 'item')}），无法在一条消息中显示，请查看状态页。`,
 };
 
 /** The words of each language. */
@@ -565,10 +567,10 @@ function describePlan(event: PlanEvent, words: Words, budget: ListBudget): Body 
     }
   }
   const items: Line[] = [...where.entries()].map(([text, { ids }]) => {
-    const place = ids.length === event.instances.length ? words.plan.onAll(ids.length) : words.plan.on(ids.slice(0, PLAN_IDS_PER_CHANGE).join(', '), Math.max(0, ids.length - PLAN_IDS_PER_CHANGE));
+    const place = ids.length === event.instances.length ? words.plan.onAll(ids.length) : words.plan.on(ids.slice(0, PLAN_IDS_PER_CHANGE).join(words.punctuation.list), Math.max(0, ids.length - PLAN_IDS_PER_CHANGE));
     return [{ bold: text }, ` — ${place}`];
   });
-  blocks.push({ kind: 'paragraph', lines: [[`${words.changeCounts(countActions(event.instances))}, ${words.plan.where(changed.length, event.instances.length)}`]] });
+  blocks.push({ kind: 'paragraph', lines: [[`${words.changeCounts(countActions(event.instances))}${words.punctuation.clause}${words.plan.where(changed.length, event.instances.length)}`]] });
   blocks.push(list(words.label.changes, budget, items, words));
   return { title: words.plan.title(sha), tone: 'info', blocks, links: linkButtons(event.links, words) };
 }
@@ -720,7 +722,7 @@ function describeDigest(event: DigestEvent, words: Words, budget: ListBudget): B
   const summary = (Object.keys(words.digest.kind) as (keyof Words['digest']['kind'])[])
     .filter((kind) => counts.has(kind))
     .map((kind) => words.digest.kind[kind](counts.get(kind) ?? 0))
-    .join(words.punctuation.list === '、' ? '，' : ', ');
+    .join(words.punctuation.clause);
 
   const logins = uniqueSorted(event.events.flatMap(loginsOf));
   const blocks: Block[] = [
