@@ -64,8 +64,8 @@ export function groupPage(webhooks: RobotWebhooks, options: GroupPageOptions = {
       unsubscribe();
       streams.delete(response);
     };
+    // The response's close, not the request's: a request "closes" once its body is read, long before the page goes away.
     response.on('close', end);
-    request.on('close', end);
   }
 
   return {

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { RollcallError } from '../../config/errors.js';
 import { DINGTALK_ROBOT_LIMITS, DingtalkRobotLimit, LARK_BOT_LIMITS, LarkBotLimit } from './robot-limits.js';
@@ -91,6 +91,19 @@ export interface RobotWebhooks {
 
 /** The robots' paths: DingTalk's exact, Lark's a prefix followed by the hook token. */
 export const ROBOT_PATHS = { dingtalk: '/robot/send', larkPrefix: '/open-apis/bot/v2/hook/' } as const;
+
+/** Whether a request URL (path and query) is a robot's: route it here before anything reads its body. */
+export function isRobotPath(url: string): boolean {
+  const { pathname } = new URL(url, 'http://127.0.0.1');
+  return pathname === ROBOT_PATHS.dingtalk || pathname.startsWith(ROBOT_PATHS.larkPrefix);
+}
+
+/** Reads a request whole, raw bytes kept (the size limits count bytes, and a body need not be JSON). */
+export async function readRobotRequest(request: IncomingMessage): Promise<RobotRequest> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body: Buffer.concat(chunks) };
+}
 
 /**
  * DingTalk's sign: base64(HMAC-SHA256(key = secret, message = timestamp + "\n" + secret)), before
@@ -250,7 +263,7 @@ export function createRobotWebhooks(options: RobotWebhooksOptions): RobotWebhook
     handle(request) {
       const url = new URL(request.url, 'http://127.0.0.1');
       if (url.pathname === ROBOT_PATHS.dingtalk) return handleDingtalk(request, url);
-      if (url.pathname.startsWith(ROBOT_PATHS.larkPrefix)) return handleLark(request, decodeURIComponent(url.pathname.slice(ROBOT_PATHS.larkPrefix.length)));
+      if (url.pathname.startsWith(ROBOT_PATHS.larkPrefix)) return handleLark(request, decodedSegment(url.pathname.slice(ROBOT_PATHS.larkPrefix.length)));
       return undefined;
     },
     messages(group) {
@@ -277,6 +290,15 @@ function byToken<Config extends { group: string; name?: string }>(robots: Config
     found.set(token, { config, name: config.name ?? defaultName });
   }
   return found;
+}
+
+/** The hook token as configured (a URL-encoded one decoded); a malformed escape matches no robot. */
+function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return '';
+  }
 }
 
 function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import { groupPage, type GroupPage } from '../../../src/emulators/chat/group-page.js';
-import { createRobotWebhooks, type RobotWebhooks, type RobotWebhooksOptions } from '../../../src/emulators/chat/robot-webhooks.js';
+import { createRobotWebhooks, isRobotPath, readRobotRequest, type RobotWebhooks, type RobotWebhooksOptions } from '../../../src/emulators/chat/robot-webhooks.js';
 
 /** A real HTTP server with the robots and the group page mounted, the way the chat emulator mounts them. */
 export interface RobotServer {
@@ -22,13 +22,14 @@ export function robotServers(): (options: RobotWebhooksOptions) => Promise<Robot
     const page = groupPage(webhooks);
     const server = createServer((request, response) => {
       if (page.handle(request, response)) return;
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const answer = webhooks.handle({ method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers, body: Buffer.concat(chunks) });
-        const payload = JSON.stringify(answer?.body ?? { error: 'not found' });
-        response.writeHead(answer?.status ?? 404, { 'content-type': 'application/json; charset=utf-8', ...answer?.headers });
-        response.end(payload);
+      if (!isRobotPath(request.url ?? '/')) {
+        response.writeHead(404).end();
+        return;
+      }
+      void readRobotRequest(request).then((read) => {
+        const answer = webhooks.handle(read)!;
+        response.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers });
+        response.end(JSON.stringify(answer.body));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

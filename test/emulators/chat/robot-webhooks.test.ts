@@ -167,6 +167,7 @@ describe('Lark custom bot, POST /open-apis/bot/v2/hook/:token', () => {
     const server = await start({ robots: { dingtalk: [], lark: [{ hookToken: 'h', keywords: ['rollcall'], group: 'ops' }] } });
     const send = (body: unknown) => post(`${server.url}/open-apis/bot/v2/hook/h`, body);
     expect((await post(`${server.url}/open-apis/bot/v2/hook/nope`, larkText('rollcall'))).body).toEqual({ code: 19001, msg: 'param invalid: incoming webhook access token invalid', data: {} });
+    expect((await post(`${server.url}/open-apis/bot/v2/hook/%E0%A4%A`, larkText('rollcall'))).body['code']).toBe(19001);
 
     const bad = { code: 9499, msg: 'Bad Request', data: {} };
     expect((await send({ msg_type: 'sticker', content: { text: 'rollcall' } })).body).toEqual(bad);
