@@ -489,12 +489,13 @@ function describeBody(event: NotifyEvent, words: Words, budget: ListBudget): Bod
   }
 }
 
-/** Link buttons in a fixed order; the first is the primary one unless `primary` names another. */
+/** Link buttons, the primary one first (`primary` when the event has it), then pull request, status, history. */
 function linkButtons(links: Links, words: Words, primary?: keyof Links): LinkButton[] {
   const order: (keyof Links)[] = ['pullRequest', 'status', 'history'];
   const present = order.filter((key) => links[key] !== undefined && links[key] !== '');
   const main = primary && present.includes(primary) ? primary : present[0];
-  return present.map((key) => ({ label: words.links[key], url: links[key] as string, primary: key === main }));
+  const sorted = [...present.filter((key) => key === main), ...present.filter((key) => key !== main)];
+  return sorted.map((key) => ({ label: words.links[key], url: links[key] as string, primary: key === main }));
 }
 
 function list(heading: string, budget: ListBudget, all: readonly Line[], words: Words, inline = false): Block {

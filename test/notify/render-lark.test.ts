@@ -93,3 +93,10 @@ describe('renderLark', () => {
     expect(markdownOf(message).join('\n')).toMatch(/\*\*Created \(5,000\)\*\*\nuser00000, .* … and [\d,]+ more/);
   });
 });
+
+describe('renderLark buttons', () => {
+  it('puts the status page first when an apply failed, even with a pull request', () => {
+    const message = renderLark({ ...applied, links: { pullRequest: 'https://github.com/acme/access/pull/42', status: 'https://s', history: 'https://h' } }, { language: 'en' });
+    expect(message.card.elements.at(-1)).toMatchObject({ actions: [{ url: 'https://s', type: 'primary' }, { url: 'https://github.com/acme/access/pull/42', type: 'default' }, { url: 'https://h', type: 'default' }] });
+  });
+});
