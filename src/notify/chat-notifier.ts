@@ -1,0 +1,137 @@
+import { RollcallError } from '../config/errors.js';
+import type { Logger } from '../config/logger.js';
+import type { Channel, Platform } from '../desired/schema.js';
+import type { Notification, Notifier } from '../reconcile/outbox.js';
+import type { DigestEvent, NotifyEvent } from './events.js';
+import { renderDingtalk } from './render-dingtalk.js';
+import { renderLark } from './render-lark.js';
+import { createRobotSender, type RobotSender } from './robots/robot-sender.js';
+
+/** Turns an event into a platform's robot message body. */
+export type RenderMessage = (platform: Platform, event: NotifyEvent) => object;
+
+/** The renderers of both platforms in one language (ROLLCALL_LANGUAGE: zh, the default, or en). */
+export function renderIn(language: 'zh' | 'en'): RenderMessage {
+  return (platform, event) => (platform === 'dingtalk' ? renderDingtalk(event, { language }) : renderLark(event, { language }));
+}
+
+export interface ChatNotifierOptions {
+  /** approvals.yaml's `channels` as they are now (they change with commits). */
+  channels(): Promise<Readonly<Record<string, Channel>>>;
+  /** The channel that `ops` notifications go to: ROLLCALL_OPS_CHANNEL. */
+  opsChannel?: string;
+  render: RenderMessage;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  now?: () => number;
+  /** Makes a channel's robot; the default is the platform's signed webhook with its rate limit. */
+  createSender?: (platform: Platform, webhookUrl: string, secret: string | undefined) => RobotSender;
+}
+
+/** The name a notification's channel resolves to, and its robot when it has one. */
+interface Resolved {
+  name: string;
+  platform?: Platform;
+  sender?: RobotSender;
+  /** Why there is no robot, for the log. */
+  missing?: string;
+}
+
+/**
+ * The outbox's Notifier for DingTalk robots and Lark bots. A notification's channel names a
+ * channel of approvals.yaml (`ops` is the one ROLLCALL_OPS_CHANNEL names); its robot's webhook URL
+ * and secret come from the environment variables the channel names. Each robot keeps its rate
+ * limit across messages (`readyIn` tells the outbox to let a channel collect, then send a digest).
+ * A channel without a robot (not configured, or its variables unset) gets the notification in the
+ * log, which counts as delivered: rollcall runs without chat.
+ */
+export class ChatNotifier implements Notifier {
+  readonly #options: ChatNotifierOptions;
+  /** One sender per channel and webhook: a robot's rate limit outlives any one message. */
+  readonly #senders = new Map<string, RobotSender>();
+  #channels: Readonly<Record<string, Channel>> = {};
+  readonly #warned = new Set<string>();
+
+  constructor(options: ChatNotifierOptions) {
+    this.#options = options;
+  }
+
+  readyIn(channel: string): number {
+    return this.#resolve(channel).sender?.readyIn(this.#now()) ?? 0;
+  }
+
+  async deliver(notification: Notification): Promise<void> {
+    await this.#refresh();
+    await this.#send(notification.channel, eventOf(notification), [notification]);
+  }
+
+  async deliverDigest(channel: string, notifications: readonly Notification[]): Promise<void> {
+    await this.#refresh();
+    const events = notifications.map(eventOf).flatMap((event) => (event.kind === 'digest' ? event.events : [event]));
+    const at = new Date(this.#now()).toISOString();
+    const digest: DigestEvent = { kind: 'digest', events, from: at, to: at };
+    await this.#send(channel, digest, notifications);
+  }
+
+  /** For status: each robot's pause and last failure (webhooks redacted). */
+  robots(): { channel: string; target: string; pausedUntil?: number; lastFailure?: { code: string | number; message: string; fix?: string } }[] {
+    const now = this.#now();
+    return [...this.#senders.entries()].map(([key, sender]) => ({ channel: key.split('\n')[0]!, ...sender.status(now) }));
+  }
+
+  async #send(channel: string, event: NotifyEvent, notifications: readonly Notification[]): Promise<void> {
+    const resolved = this.#resolve(channel);
+    if (!resolved.sender || !resolved.platform) {
+      if (resolved.missing && !this.#warned.has(resolved.missing)) {
+        this.#warned.add(resolved.missing);
+        this.#options.log.warn({ channel: resolved.name }, resolved.missing);
+      }
+      for (const notification of notifications) this.#options.log.info({ notification: { ...notification, event: undefined } }, 'notification');
+      return;
+    }
+    const outcome = await resolved.sender.trySend(this.#options.render(resolved.platform, event), this.#now());
+    if (outcome === 'sent') return;
+    if ('failed' in outcome) {
+      throw new RollcallError('invalid-input', `the ${resolved.name} robot refused the message (${outcome.failed.code}: ${outcome.failed.message}): ${outcome.failed.fix}`);
+    }
+    throw new RollcallError('cloud-api', `the ${resolved.name} robot cannot take a message for ${Math.ceil(outcome.wait / 1000)} s${outcome.reply ? ` (${outcome.reply.code}: ${outcome.reply.message})` : ''}`);
+  }
+
+  #resolve(channel: string): Resolved {
+    const name = channel === 'ops' ? (this.#options.opsChannel ?? 'ops') : channel;
+    const config = this.#channels[name];
+    if (!config) {
+      return { name, missing: channel === 'ops' && !this.#options.opsChannel ? 'ROLLCALL_OPS_CHANNEL is not set: operators\' notifications go to the log; set it to a channel of approvals.yaml' : `channel ${name} is not in approvals.yaml's channels: its notifications go to the log` };
+    }
+    const webhookUrl = this.#options.env[config.webhookEnv];
+    if (!webhookUrl) return { name, platform: config.platform, missing: `${config.webhookEnv} is not set: channel ${name}'s notifications go to the log` };
+    const secret = config.secretEnv ? this.#options.env[config.secretEnv] : undefined;
+    const key = `${name}\n${config.platform}\n${webhookUrl}\n${secret ?? ''}`;
+    let sender = this.#senders.get(key);
+    if (!sender) {
+      sender = this.#options.createSender
+        ? this.#options.createSender(config.platform, webhookUrl, secret)
+        : createRobotSender(config.platform, { webhookUrl, ...(secret ? { secret } : {}), log: this.#options.log });
+      this.#senders.set(key, sender);
+    }
+    return { name, platform: config.platform, sender };
+  }
+
+  async #refresh(): Promise<void> {
+    try {
+      this.#channels = await this.#options.channels();
+    } catch (error) {
+      // The last channels read stay in use: a broken approvals.yaml must not silence the chat.
+      this.#options.log.warn({ err: error }, 'could not read the channels of approvals.yaml; using the last ones read');
+    }
+  }
+
+  #now(): number {
+    return (this.#options.now ?? Date.now)();
+  }
+}
+
+/** The notification's event, or, for one that has none, a stall with its text (rendered as plain words). */
+function eventOf(notification: Notification): NotifyEvent {
+  return notification.event ?? { kind: 'stalled', reason: 'apply-failed', message: `${notification.title}\n${notification.text}`, links: {} };
+}
