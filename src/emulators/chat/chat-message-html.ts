@@ -260,9 +260,25 @@ function larkHtml(type: string, body: Json): string {
   }
 }
 
+/**
+ * DingTalk shows a mention where the text says `@<userId>` (or `@<mobile>`) and `at` lists it;
+ * `isAtAll` adds "@all" when the text does not say it.
+ */
+function dingtalkMentions(html: string, body: Json): string {
+  const at = obj(body['at']);
+  const ids = [...arr(at['atUserIds']), ...arr(at['atMobiles'])].map(str).filter((id) => id !== '');
+  // Text between tags only: an address inside an href (mailto:a@b) stays as it is.
+  const marked = html
+    .split(/(<[^>]*>)/)
+    .map((part, index) => (index % 2 === 1 ? part : ids.reduce((text, id) => text.split(`@${escapeHtml(id)}`).join(`\u0000${escapeHtml(id)}\u0001`), part)))
+    .join('')
+    .replace(/\u0000([^\u0001]*)\u0001/g, '<span class="at">@$1</span>');
+  return at['isAtAll'] === true && !marked.includes('@all') ? `${marked}<div class="at">@all</div>` : marked;
+}
+
 /** The message's body as the group shows it (without the sender line). */
 export function messageBodyHtml(message: Pick<AcceptedMessage, 'platform' | 'type' | 'body'>): string {
-  return message.platform === 'dingtalk' ? dingtalkHtml(message.type, message.body) : larkHtml(message.type, message.body);
+  return message.platform === 'dingtalk' ? dingtalkMentions(dingtalkHtml(message.type, message.body), message.body) : larkHtml(message.type, message.body);
 }
 
 /** One message as a list item of its group: who sent it and when, then its body. */

@@ -84,6 +84,13 @@ describe('message bodies', () => {
     expect(feed).toContain('<li><a href="https://e/1" target="_blank" rel="noopener noreferrer">one</a></li>');
   });
 
+  it('mark DingTalk mentions the message lists in `at`', () => {
+    const html = messageBodyHtml({ platform: 'dingtalk', type: 'markdown', body: { markdown: { title: 't', text: 'done @u-1, not @u-2' }, at: { atUserIds: ['u-1'], isAtAll: true } } });
+    expect(html).toBe('<div class="md"><p>done <span class="at">@u-1</span>, not @u-2</p></div><div class="at">@all</div>');
+    const mail = messageBodyHtml({ platform: 'dingtalk', type: 'markdown', body: { markdown: { title: 't', text: '[mail](mailto:a@b.com) @b.com' }, at: { atUserIds: ['b.com'] } } });
+    expect(mail).toBe('<div class="md"><p><a href="mailto:a@b.com" target="_blank" rel="noopener noreferrer">mail</a> <span class="at">@b.com</span></p></div>');
+  });
+
   it('show a Lark card: header in its colour, lark_md fields, hr, link buttons', () => {
     const html = messageBodyHtml({
       platform: 'lark',
