@@ -5,6 +5,7 @@ import type { Logger } from '../config/logger.js';
 import type { Executor } from '../executors/types.js';
 import { startHttpServer, type HttpServer } from '../ingress/http-server.js';
 import { readIngressConfig } from '../ingress/ingress-config.js';
+import { ChatNotifier, renderIn } from '../notify/chat-notifier.js';
 import { DesiredRepository } from '../source/desired-repository.js';
 import { pollRemoteRepository } from '../source/poll-remote-repository.js';
 import { ResultNotes } from '../source/result-notes.js';
@@ -13,7 +14,7 @@ import { approvalIngress } from './approval-ingress.js';
 import { daemonRoutes } from './daemon-routes.js';
 import { providerFromEnv } from './provider-from-env.js';
 import { Metrics, reconcilerMetrics } from './metrics.js';
-import { LogNotifier, Outbox, type Notifier } from './outbox.js';
+import { Outbox, type Notifier } from './outbox.js';
 import { Reconciler } from './reconciler.js';
 import { RequestContextReader } from './request-context.js';
 import { StateStore } from './state-store.js';
@@ -101,9 +102,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
       saved ? (JSON.parse(saved) as ReconcilerStatus) : undefined,
     );
-    const outbox = new Outbox(store, options.notifier ?? new LogNotifier(log), log, (pending) => {
+    const context = new RequestContextReader({ root: repository.root, path: repository.path, tip: async () => (await repository.head()).sha, env: options.env });
+    const chat = options.notifier
+      ? undefined
+      : new ChatNotifier({
+          channels: async () => (await context.read()).approvals.channels,
+          ...(options.env.ROLLCALL_OPS_CHANNEL ? { opsChannel: options.env.ROLLCALL_OPS_CHANNEL } : {}),
+          render: renderIn(options.env.ROLLCALL_LANGUAGE === 'en' ? 'en' : 'zh'),
+          env: options.env,
+          log,
+        });
+    const outbox = new Outbox(store, options.notifier ?? chat!, log, (pending) => {
       status.outboxPending(pending);
       metrics.outboxPending.set(pending);
+      if (chat) status.robots(chat.robots());
     });
     const executors = new Map<string, Promise<Executor>>();
     /** The executors made so far, for wake-ups that must not wait for one to be made. */
@@ -150,7 +162,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const approvals = approvalIngress({
       config: ingressConfig,
       store,
-      context: new RequestContextReader({ root: repository.root, path: repository.path, tip: async () => (await repository.head()).sha, env: options.env }),
+      context,
       provider: providerFromEnv(options.env, { repoDir: repository.root, desiredPath: repository.path, branch: repository.branch, ...(repository.kind === 'remote' ? { remote: 'origin' } : {}), logger: log, planFor: (sha) => reconciler.planFor(sha) }),
       outbox,
       metrics,

@@ -53,8 +53,19 @@ export interface ReconcilerStatus {
   outboxPending: number;
   /** Approvals received and not yet committed, refused or ignored (waiting for a retry included). */
   approvalsPending?: number;
+  /** The chat robots rollcall has posted to: paused ones and the last failure of each (webhooks redacted). */
+  robots?: RobotStatus[];
   /** Files under the desired-state folder of a local work tree that differ from the commit: not applied until committed. */
   uncommittedEdits?: string[];
+}
+
+/** One chat robot, for `/status`: its channel, its webhook with the secrets redacted, and why it is not sending. */
+export interface RobotStatus {
+  channel: string;
+  target: string;
+  /** Paused by the platform (throttled) or after failures, until then (epoch ms). */
+  pausedUntil?: number;
+  lastFailure?: { code: string | number; message: string; fix?: string };
 }
 
 /**
@@ -135,6 +146,14 @@ export class StatusTracker {
   uncommittedEdits(files: readonly string[]): void {
     if (files.length === 0) delete this.status.uncommittedEdits;
     else this.status.uncommittedEdits = [...files];
+    this.onChange(this.get());
+  }
+
+  robots(robots: readonly RobotStatus[]): void {
+    const next = robots.length > 0 ? [...robots] : undefined;
+    if (JSON.stringify(next) === JSON.stringify(this.status.robots)) return;
+    if (next) this.status.robots = next;
+    else delete this.status.robots;
     this.onChange(this.get());
   }
 

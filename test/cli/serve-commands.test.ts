@@ -149,6 +149,7 @@ describe('rollcall status', () => {
         lastAttemptedRevision: SHA_B,
         outboxPending: 2,
         approvalsPending: 5,
+        robots: [{ channel: 'ops-dingtalk', target: 'https://oapi.dingtalk.com/robot/send?access_token=***', lastFailure: { code: 310000, message: 'sign not match', fix: 'check ROLLCALL_DINGTALK_SECRET' } }],
         instances: { 'i-bp1web0000001': { state: 'Stalled', reason: 'FleetUnreachable', message: 'Cloud Assistant is not running there\nsecond line', lastAttemptedRevision: SHA_B, lastAppliedRevision: SHA_A } },
       }),
     );
@@ -162,6 +163,7 @@ describe('rollcall status', () => {
         last attempted:  9b8c7d6e5f4a
         notifications waiting: 2
         approvals waiting: 5
+        chat ops-dingtalk: not sending (310000: sign not match; check ROLLCALL_DINGTALK_SECRET)
         instances:
           i-bp1web0000001  Stalled      3f2a9c0e1b7d  Cloud Assistant is not running there
       "

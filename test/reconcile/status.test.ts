@@ -170,6 +170,17 @@ describe('instances', () => {
     expect(changes.map((change) => change.outboxPending)).toEqual([3]);
   });
 
+  it('robots lists the chat robots, reports only a change, and an empty list removes the field', () => {
+    const { status, changes } = tracker();
+    const robot = { channel: 'ops-dingtalk', target: 'https://oapi.dingtalk.com/robot/send?access_token=***', lastFailure: { code: 310000, message: 'sign not match', fix: 'check ROLLCALL_DINGTALK_SECRET' } };
+    status.robots([robot]);
+    status.robots([{ ...robot }]);
+    expect(status.get().robots).toEqual([robot]);
+    status.robots([]);
+    expect(status.get().robots).toBeUndefined();
+    expect(changes).toHaveLength(2);
+  });
+
   it('approvalsPending changes the count and reports only a change', () => {
     const { status, changes } = tracker();
     status.approvalsPending(0);

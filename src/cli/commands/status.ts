@@ -49,6 +49,9 @@ export function renderStatus(status: ReconcilerStatus): string {
     `  last attempted:  ${short(status.lastAttemptedRevision)}`,
     ...(status.outboxPending > 0 ? [`  notifications waiting: ${status.outboxPending}`] : []),
     ...((status.approvalsPending ?? 0) > 0 ? [`  approvals waiting: ${status.approvalsPending}`] : []),
+    ...(status.robots ?? [])
+      .filter((robot) => robot.lastFailure !== undefined || robot.pausedUntil !== undefined)
+      .map((robot) => `  chat ${robot.channel}: ${robot.pausedUntil !== undefined ? `paused until ${new Date(robot.pausedUntil).toISOString()}` : 'not sending'}${robot.lastFailure ? ` (${robot.lastFailure.code}: ${robot.lastFailure.message}${robot.lastFailure.fix ? `; ${robot.lastFailure.fix}` : ''})` : ''}`),
     ...(status.uncommittedEdits?.length ? [`  uncommitted edits (not applied until committed): ${status.uncommittedEdits.join(', ')}`] : []),
   ];
   const instances = Object.entries(status.instances).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
