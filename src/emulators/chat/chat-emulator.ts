@@ -24,7 +24,9 @@ import {
   type DingtalkInstance,
   type LarkInstance,
 } from './open-api-emulator.js';
+import { groupPage } from './group-page.js';
 import type { PushOutcome } from './redelivery.js';
+import { createRobotWebhooks, isRobotPath, readRobotRequest, type RobotWebhooks, type RobotWebhooksOptions } from './robot-webhooks.js';
 
 /**
  * The whole chat emulator on one HTTP server: the open APIs (open-api-emulator.ts), and events
@@ -65,6 +67,8 @@ export interface ChatEmulatorOptions extends ChatOpenApiEmulatorOptions {
   };
   /** The paths on at start; `configureDeliveries` changes them later. Default: none. */
   deliveries?: ChatDeliveries;
+  /** The groups' DingTalk robots and Lark bots (robot-webhooks.ts). Default: none. */
+  robots?: RobotWebhooksOptions['robots'];
   timing?: {
     /** Stream and long connection: an unacknowledged event is pushed again after this. Default 3000. */
     ackTimeoutMs?: number;
@@ -123,6 +127,8 @@ export interface ChatEmulator extends Omit<ChatOpenApiEmulator, 'dingtalk' | 'la
   dropConnections(): void;
   /** `ws://127.0.0.1:P`. */
   readonly wsUrl: string;
+  /** The groups' robots (`POST /robot/send`, `POST /open-apis/bot/v2/hook/:token`) and what they accepted; `GET /chat` shows it. */
+  readonly robots: RobotWebhooks;
 }
 
 /** The control API's paths. */
@@ -246,7 +252,7 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
     return deliverLark(envelope, eventId);
   }
 
-  const emulator: Omit<ChatEmulator, 'url' | 'wsUrl' | 'close'> = {
+  const emulator: Omit<ChatEmulator, 'url' | 'wsUrl' | 'close' | 'robots'> = {
     ...core.api,
     dingtalk: {
       createInstance: core.api.dingtalk.createInstance,
@@ -358,13 +364,25 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
     };
   }
 
-  const server = await listenChatServer(options.port, (request, response) =>
-    serve(request, response, async (method, url, body, headers) => {
+  const robots = createRobotWebhooks({ robots: options.robots ?? { dingtalk: [], lark: [] } });
+  const page = groupPage(robots);
+  const server = await listenChatServer(options.port, async (request, response) => {
+    // The robots read their own raw bodies (their limits count bytes); the page streams.
+    if (isRobotPath(request.url ?? '/')) {
+      const answer = robots.handle(await readRobotRequest(request));
+      if (answer) {
+        response.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...answer.headers });
+        response.end(JSON.stringify(answer.body));
+        return;
+      }
+    }
+    if (page.handle(request, response)) return;
+    return serve(request, response, async (method, url, body, headers) => {
       if (url.pathname === DINGTALK_GATEWAY_PATH && method === 'POST') return count(DINGTALK_GATEWAY_PATH, gateway.open(body));
       if (url.pathname === LARK_ENDPOINT_PATH && method === 'POST') return count(LARK_ENDPOINT_PATH, longConnection.endpoint(body));
       return (await control(method, url, body)) ?? core.handle(method, url, body, headers);
-    }),
-  );
+    });
+  });
   wsBase = server.url.replace(/^http/, 'ws');
   server.server.on('upgrade', (request, socket, head: Buffer) => {
     if (!gateway.upgrade(request, socket, head) && !longConnection.upgrade(request, socket, head)) {
@@ -376,8 +394,10 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
     ...emulator,
     url: server.url,
     wsUrl: wsBase,
+    robots,
     async close() {
       aborter.abort();
+      page.close();
       gateway.close();
       longConnection.close();
       await server.close();
