@@ -11,6 +11,25 @@ import { gitIn, waitFor } from './daemon-harness.js';
 
 const skip = await sandboxSkipReason();
 
+/** What the chat emulator's groups have been sent so far: the replay at the start of the page's event stream. */
+async function groupMessages(chat: string): Promise<string> {
+  const aborter = new AbortController();
+  const response = await fetch(`${chat}/chat/events`, { signal: aborter.signal });
+  const reader = response.body!.getReader();
+  let text = '';
+  const deadline = Date.now() + 1_000;
+  try {
+    while (Date.now() < deadline) {
+      const chunk = await Promise.race([reader.read(), new Promise<undefined>((resolve) => setTimeout(resolve, 200))]);
+      if (!chunk || chunk.done) break;
+      text += new TextDecoder().decode(chunk.value);
+    }
+  } finally {
+    aborter.abort();
+  }
+  return text;
+}
+
 describe.skipIf(skip)('rollcall dev (npm start)', () => {
   it('runs the whole loop on the embedded default: a committed edit converges and shows in history; stopping leaves nothing', async () => {
     let stdout = '';
@@ -60,6 +79,9 @@ describe.skipIf(skip)('rollcall dev (npm start)', () => {
       expect(onboardHistory.stdout).toMatch(/hr-lin/);
       expect(onboardHistory.stdout).toMatch(/it-zhao/);
       expect(onboardHistory.stdout).toMatch(/applied/);
+
+      // The DingTalk group heard of it: the request received, then the accounts applied.
+      await waitFor('the group told', async () => (await groupMessages(chat)).includes('qianjiu'), 30_000);
 
       // Self-service in Lark (long connection): the requester's own record, found by its Lark id.
       const grant = await runCli(['approve', '--emulator', chat, '--platform', 'lark', '--flow', 'grant', '--originator', 'ou_7d8a6e6df7621556ce0d21922b676706', '--field', 'role=oncall']);

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { ChatDeliveries, ChatEmulator } from '../../emulators/chat/chat-emulator.js';
+import type { ChatDeliveries, ChatEmulator, ChatEmulatorOptions } from '../../emulators/chat/chat-emulator.js';
 
 /** The two chat apps an emulator plays: DingTalk's internal app and Lark's self-built app, with their callback secrets. */
 export interface ChatApps {
   dingtalk: { appKey: string; appSecret: string; token: string; aesKey: string };
   lark: { appId: string; appSecret: string; verificationToken: string; encryptKey: string };
+  /** The groups' robots: the example approvals.yaml's channels ops-dingtalk and ops-lark. */
+  robots: { dingtalk: { accessToken: string; secret: string }; lark: { hookToken: string; secret: string } };
 }
 
 /** How approvals reach rollcall from each platform. */
@@ -25,6 +27,15 @@ export function newChatApps(): ChatApps {
       aesKey: randomBytes(32).toString('base64').replace(/=+$/, '').replace(/\+/g, 'A').replace(/\//g, 'B'),
     },
     lark: { appId: `cli_${hex(8)}`, appSecret: hex(16), verificationToken: hex(12), encryptKey: hex(12) },
+    robots: { dingtalk: { accessToken: hex(32), secret: `SEC${hex(32)}` }, lark: { hookToken: hex(18), secret: hex(12) } },
+  };
+}
+
+/** The emulator's robots for those apps: one DingTalk group and one Lark group. */
+export function chatRobots(apps: ChatApps): NonNullable<ChatEmulatorOptions['robots']> {
+  return {
+    dingtalk: [{ accessToken: apps.robots.dingtalk.accessToken, secret: apps.robots.dingtalk.secret, group: 'ops-dingtalk (DingTalk)', name: 'rollcall' }],
+    lark: [{ hookToken: apps.robots.lark.hookToken, secret: apps.robots.lark.secret, group: 'ops-lark (Lark)', name: 'rollcall' }],
   };
 }
 
@@ -48,5 +59,11 @@ export function chatEnvironment(apps: ChatApps, paths: ChatPaths, emulator: Pick
     ROLLCALL_LARK_APP_SECRET: apps.lark.appSecret,
     ROLLCALL_LARK_DOMAIN: emulator.url,
     ...(paths.lark === 'http' ? { ROLLCALL_LARK_VERIFICATION_TOKEN: apps.lark.verificationToken, ROLLCALL_LARK_ENCRYPT_KEY: apps.lark.encryptKey } : { ROLLCALL_LARK_LONG_CONNECTION: 'true' }),
+    // The example approvals.yaml's channels name these variables.
+    ROLLCALL_DINGTALK_WEBHOOK: `${emulator.url}/robot/send?access_token=${apps.robots.dingtalk.accessToken}`,
+    ROLLCALL_DINGTALK_SECRET: apps.robots.dingtalk.secret,
+    ROLLCALL_LARK_WEBHOOK: `${emulator.url}/open-apis/bot/v2/hook/${apps.robots.lark.hookToken}`,
+    ROLLCALL_LARK_SECRET: apps.robots.lark.secret,
+    ROLLCALL_OPS_CHANNEL: 'ops-dingtalk',
   };
 }

@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { RollcallError } from '../../config/errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { chatDeliveries, chatEnvironment, newChatApps, type ChatPaths } from './chat-apps.js';
+import { chatDeliveries, chatEnvironment, chatRobots, newChatApps, type ChatPaths } from './chat-apps.js';
 import { startServing } from './serve.js';
 
 export interface DevOptions {
@@ -81,6 +81,7 @@ export async function devCommand(options: DevOptions, io: CliIo): Promise<number
     const chat = await startChatEmulator({
       dingtalk: { appKey: apps.dingtalk.appKey, appSecret: apps.dingtalk.appSecret },
       lark: { appId: apps.lark.appId, appSecret: apps.lark.appSecret, verificationToken: apps.lark.verificationToken },
+      robots: chatRobots(apps),
       deliveries: chatDeliveries(apps, paths, `http://127.0.0.1:${port}`),
     });
     cleanups.unshift(() => chat.close());
@@ -123,6 +124,7 @@ rollcall dev is running: the whole loop on this machine.
   rollcall        ${where.url}   (/status, /metrics, /healthz, /readyz)
   ECS API         ${where.endpoint}   (emulator; instances: ${where.instances.join(', ')})
   DingTalk, Lark  ${where.chat}   (emulator: DingTalk by HTTP callback, Lark by long connection)
+  the groups      ${where.chat}/chat   (what rollcall posts to ops-dingtalk and ops-lark, live)
   scratch repo    ${where.repo}   (a copy of ${where.folder}/; commit here, never in the checkout)
   state dir       ${where.stateDir}
 

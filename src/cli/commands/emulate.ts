@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { RollcallError } from '../../config/errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { chatDeliveries, chatEnvironment, newChatApps, type ChatPaths } from './chat-apps.js';
+import { chatDeliveries, chatEnvironment, chatRobots, newChatApps, type ChatPaths } from './chat-apps.js';
 
 export interface EmulateOptions {
   target: string;
@@ -67,6 +67,7 @@ async function emulateChat(options: EmulateOptions, io: CliIo): Promise<number> 
     port: options.port,
     dingtalk: { appKey: apps.dingtalk.appKey, appSecret: apps.dingtalk.appSecret },
     lark: { appId: apps.lark.appId, appSecret: apps.lark.appSecret, verificationToken: apps.lark.verificationToken },
+    robots: chatRobots(apps),
   });
   emulator.configureDeliveries(chatDeliveries(apps, paths, options.deliverTo ?? 'http://127.0.0.1'));
   const endpoint = emulator.url.replace(/^http:\/\//, '');
