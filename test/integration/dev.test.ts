@@ -20,7 +20,7 @@ async function groupMessages(chat: string): Promise<string> {
   const deadline = Date.now() + 1_000;
   try {
     while (Date.now() < deadline) {
-      const chunk = await Promise.race([reader.read(), new Promise<undefined>((resolve) => setTimeout(resolve, 200))]);
+      const chunk = await Promise.race([reader.read(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 200))]);
       if (!chunk || chunk.done) break;
       text += new TextDecoder().decode(chunk.value);
     }
