@@ -140,7 +140,8 @@ describe.skipIf(kernelLacks)('SandboxFleet', () => {
   it('keeps a background process started as a user alive between runs, until pkill -u ends it', async () => {
     await run(two, 'useradd bob');
     await run(two, 'runuser -u bob -- sleep 1000 >/dev/null 2>&1 &');
-    expect(text(await run(two, 'pgrep -u bob -x sleep | wc -l'))).toBe('1\n');
+    // The background job starts after its run returned: wait (up to 5 s) for it to appear, then count it.
+    expect(text(await run(two, 'for i in $(seq 50); do pgrep -u bob -x sleep >/dev/null && break; sleep 0.1; done; pgrep -u bob -x sleep | wc -l'))).toBe('1\n');
     await run(two, 'pkill -u bob');
     const after = await fleet.runScript(two, 'for i in 1 2 3 4 5 6 7 8 9 10; do pgrep -u bob >/dev/null || exit 0; sleep 0.1; done; exit 1');
     expect(after.exitCode).toBe(0);
