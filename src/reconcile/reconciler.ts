@@ -8,6 +8,7 @@ import type { DesiredState } from '../desired/types.js';
 import type { ApplyResult, Executor } from '../executors/types.js';
 import { plan as buildPlan } from '../plan/build-plan.js';
 import { render as renderPlan } from '../plan/render-plan.js';
+import { flowCode } from '../requests/map-approval.js';
 import { appliedEvent, driftEvent, revisionRef } from '../notify/result-events.js';
 import type { Plan, PlanPolicy } from '../plan/types.js';
 import type { DesiredRepository, Revision } from '../source/desired-repository.js';
@@ -59,6 +60,8 @@ type Work =
   | { kind: 'drift' | 'retry'; good: GoodRevision }
   | { kind: 'new-instance'; good: GoodRevision; instances: string[] };
 
+/** The trailer approval commits name their flow of approvals.yaml with: `Flow: <platform>/<code>`. */
+const FLOW_TRAILER = 'Flow';
 const META_LAST_APPLIED = 'lastAppliedRevision';
 /** The newest revision whose reconcile ended (applied, failed, invalid or refused): a restart queues the ones after it. */
 const META_LAST_HANDLED = 'lastHandledRevision';
@@ -506,7 +509,7 @@ export class Reconciler {
       log.error({ failed: failures.length, stopped: result?.stopped }, 'apply failed on some instances');
       const wait = this.scheduleRetry();
       this.options.status.stalled('ApplyFailed', `${revision.sha.slice(0, 12)} failed on ${failures.length} instance(s); trying again in ${Math.round(wait / 1000)} s:\n${text}`, sha);
-      this.notify(`result:${record.attempt}`, { kind: 'apply-failed', channel: 'ops', title: `Apply of ${sha.slice(0, 12)} failed on ${failures.length} instance(s)`, text, revision: sha, event: appliedEvent(record, revisionRef(revision)) });
+      this.notify(`result:${record.attempt}`, { kind: 'apply-failed', channel: this.channelOf(revision), title: `Apply of ${sha.slice(0, 12)} failed on ${failures.length} instance(s)`, text, revision: sha, event: appliedEvent(record, revisionRef(revision)) });
       return;
     }
     log.info({ outcome: record.outcome, changes: changed, durationMs: record.durationMs }, 'reconciled');
@@ -523,7 +526,7 @@ export class Reconciler {
     }
     if (changed > 0 || record.trigger === 'revision') {
       const kind = record.trigger === 'drift' ? 'drift-corrected' : record.trigger === 'break-glass' ? 'break-glass' : 'applied';
-      this.notify(`result:${record.attempt}`, { kind, channel: 'ops', title: `${sha.slice(0, 12)} ${record.trigger === 'drift' ? 'restored' : 'applied'}: ${revision.subject ?? ''}`.trim(), text: describeRecord(record), revision: sha, event: appliedEvent(record, revisionRef(revision)) });
+      this.notify(`result:${record.attempt}`, { kind, channel: this.channelOf(revision), title: `${sha.slice(0, 12)} ${record.trigger === 'drift' ? 'restored' : 'applied'}: ${revision.subject ?? ''}`.trim(), text: describeRecord(record), revision: sha, event: appliedEvent(record, revisionRef(revision)) });
     }
   }
 
@@ -653,6 +656,19 @@ export class Reconciler {
       }, wait).unref();
     }
     return wait;
+  }
+
+  /**
+   * Where a revision's results go: the group of the flow that made it (its `Flow:` trailer, a flow
+   * of approvals.yaml in force with a `notify` channel), else the operators' channel.
+   */
+  private channelOf(revision: Revision): string {
+    const named = revision.trailers[FLOW_TRAILER]?.[0];
+    const slash = named?.indexOf('/') ?? -1;
+    if (!named || slash < 0) return 'ops';
+    const [platform, code] = [named.slice(0, slash), named.slice(slash + 1)];
+    const flow = this.good?.desired.approvals.flows.find((candidate) => candidate.platform === platform && flowCode(candidate) === code);
+    return flow?.notify ?? 'ops';
   }
 
   private notify(key: string, notification: Parameters<Outbox['enqueue']>[1]): void {

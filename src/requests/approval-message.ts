@@ -26,6 +26,8 @@ export function approvalMessage(event: ApprovalEvent, request: Request, login: s
     `Requested-by: ${person(event.platform, event.requester)}`,
     ...event.approvers.map((approver) => `Approved-by: ${person(event.platform, approver)}`),
     `Request: ${request.kind}`,
+    // The flow of approvals.yaml: its group hears how the change was applied.
+    `Flow: ${event.platform}/${oneLine(event.processCode)}`,
   ];
   return [subject, ...(form.length > 0 ? [form.join('\n')] : []), trailers.join('\n')].join('\n\n') + '\n';
 }

@@ -417,6 +417,28 @@ describe('Reconciler: revisions', () => {
   });
 });
 
+describe('Reconciler: where results go', () => {
+  it("an approval's commit reports to its flow's group; a commit made by hand, to ops", async () => {
+    const executor = new FakeExecutor();
+    const { reconciler, delivered, outbox } = reconcilerWith(executor);
+    repo.commit('Initial desired state');
+    await startIdle(reconciler);
+    repo.commit('Give zhangsan /bin/sh', ZHANGSAN_SH, { Approval: ['dingtalk/PI-9'], Request: ['grant'], Flow: ['dingtalk/PROC-ONBOARD'] });
+    reconciler.revisionsChanged();
+    await reconciler.idle();
+    repo.commit('Rename sunqi', SUNQI_RENAMED, { Flow: ['lark/NO-SUCH-FLOW'] });
+    reconciler.revisionsChanged();
+    await reconciler.idle();
+    await outbox.kick();
+    expect(delivered.filter((notification) => notification.kind === 'applied').map((notification) => [notification.title.split(': ')[1], notification.channel])).toEqual([
+      ['Initial desired state', 'ops'],
+      ['Give zhangsan /bin/sh', 'ops-dingtalk'],
+      ['Rename sunqi', 'ops'],
+    ]);
+    expect(delivered.find((notification) => notification.channel === 'ops-dingtalk')?.event).toMatchObject({ kind: 'applied', revision: { approval: 'dingtalk/PI-9' } });
+  });
+});
+
 describe('Reconciler: the plan of a proposed change', () => {
   it('renders what a commit would do to the fleet as it is, applying nothing', async () => {
     const executor = new FakeExecutor();

@@ -76,6 +76,7 @@ describe('commitApproval', () => {
         'Approved-by: Ma Guo <dingtalk:mgr01>',
         'Approved-by: sec01 <dingtalk:sec01>',
         'Request: onboard',
+        'Flow: dingtalk/PROC-ONBOARD',
         '',
         '',
       ].join('\n'),

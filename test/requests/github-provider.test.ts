@@ -59,7 +59,7 @@ describe('GithubProvider', () => {
     expect(pull).toMatchObject({ title: 'Onboard E2001 (newbie)', head: 'rollcall/lark-INST-1', base: 'main', labels: ['rollcall', 'access'], autoMerge: 'MERGE' });
     expect(pull!.body).toBe(
       'Approval `lark/INST-1`, committed by rollcall.\n\n### Form\n\n```text\n工号: E2001\n账号: newbie\n```\n\n### Trailers\n\n```text\n' +
-        'Approval: lark/INST-1\nRequested-by: Han Rui <lark:ou_hr>\nApproved-by: Bo Ss <lark:ou_boss>\nRequest: onboard\n```\n\n' +
+        'Approval: lark/INST-1\nRequested-by: Han Rui <lark:ou_hr>\nApproved-by: Bo Ss <lark:ou_boss>\nRequest: onboard\nFlow: lark/ONBOARD\n```\n\n' +
         '### Plan\n\n````diff\n+ create user newbie (uid 20000) on web1\n```\n````\n',
     );
     const graphql = github.requests.find((request) => request.path === '/graphql');

@@ -46,7 +46,7 @@ describe('leaverApproval', () => {
     });
     expect(approvalMessage(submission!.event, submission!.request, 'zhangsan')).toBe(
       'Offboard E1001 (zhangsan)\n\nevent: contact.user.deleted_v3\neventId: 5e3702a84e847582be8db7fb73283c02\nuserId: ou_zhang\n\n' +
-        'Approval: lark/5e3702a84e847582be8db7fb73283c02-E1001\nRequested-by: Lark <lark:contact.user.deleted_v3>\nRequest: offboard\n',
+        'Approval: lark/5e3702a84e847582be8db7fb73283c02-E1001\nRequested-by: Lark <lark:contact.user.deleted_v3>\nRequest: offboard\nFlow: lark/contact.user.deleted_v3\n',
     );
   });
 
