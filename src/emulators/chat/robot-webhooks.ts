@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { RollcallError } from '../../config/errors.js';
+import { dingtalkSign, larkSign } from '../../notify/robots/sign.js';
 import { DINGTALK_ROBOT_LIMITS, DingtalkRobotLimit, LARK_BOT_LIMITS, LarkBotLimit } from './robot-limits.js';
 
 /**
@@ -106,16 +106,16 @@ export async function readRobotRequest(request: IncomingMessage): Promise<RobotR
 }
 
 /**
- * DingTalk's sign: base64(HMAC-SHA256(key = secret, message = timestamp + "\n" + secret)), before
- * URL encoding (the query carries it URL-encoded).
+ * DingTalk's sign before URL encoding (the query carries it URL-encoded): the same algorithm as
+ * rollcall's robot client (`notify/robots/sign.ts`), which the reference's vector pins.
  */
 export function dingtalkRobotSign(timestampMs: string, secret: string): string {
-  return createHmac('sha256', secret).update(`${timestampMs}\n${secret}`).digest('base64');
+  return decodeURIComponent(dingtalkSign(Number(timestampMs), secret));
 }
 
-/** Lark's sign: base64(HMAC-SHA256(key = timestamp + "\n" + secret, message = empty)). */
+/** Lark's sign (`notify/robots/sign.ts`), for a timestamp as the body carries it. */
 export function larkBotSign(timestampSeconds: string, secret: string): string {
-  return createHmac('sha256', `${timestampSeconds}\n${secret}`).update('').digest('base64');
+  return larkSign(Number(timestampSeconds), secret);
 }
 
 // DingTalk's replies. 130101 and 310000 are the reference's; their errmsg texts are the ones the
