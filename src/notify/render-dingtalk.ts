@@ -1,5 +1,5 @@
 import type { ChatPerson, NotifyEvent } from './events.js';
-import { linkTarget, renderToFit, type Block, type Language, type Line, type MessageModel, type Punctuation, type Tone } from './render-text.js';
+import { linkTarget, renderToFit, type Block, type Language, type Line, type MessageModel, type Punctuation, type RenderOptions, type Tone } from './render-text.js';
 
 /**
  * A NotifyEvent as the body of a DingTalk custom robot's `POST /robot/send`. Pure: no I/O, no
@@ -40,11 +40,8 @@ export interface DingtalkActionCardMessage {
 /** The JSON body of a DingTalk robot message rollcall sends. */
 export type DingtalkRobotMessage = DingtalkMarkdownMessage | DingtalkActionCardMessage;
 
-export interface RenderDingtalkOptions {
-  language: Language;
-  /** The serialized body's limit in UTF-8 bytes; default {@link DINGTALK_MAX_BYTES}. */
-  maxBytes?: number;
-}
+/** {@link RenderOptions}; `maxBytes` defaults to {@link DINGTALK_MAX_BYTES}. */
+export type RenderDingtalkOptions = RenderOptions;
 
 /** DingTalk documents no exact byte limit for robot markdown; longer messages are refused or cut, so rollcall stays under this. */
 export const DINGTALK_MAX_BYTES = 20_000;

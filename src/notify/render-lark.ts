@@ -1,5 +1,5 @@
 import type { NotifyEvent } from './events.js';
-import { linkTarget, renderToFit, type Block, type Language, type Line, type MessageModel, type Punctuation, type Tone } from './render-text.js';
+import { linkTarget, renderToFit, type Block, type Language, type Line, type MessageModel, type Punctuation, type RenderOptions, type Tone } from './render-text.js';
 
 /**
  * A NotifyEvent as the body of a Lark (Feishu) custom bot message: an interactive card. Pure: no
@@ -46,11 +46,8 @@ export interface LarkBotMessage {
   card: LarkCard;
 }
 
-export interface RenderLarkOptions {
-  language: Language;
-  /** The serialized body's limit in UTF-8 bytes; default {@link LARK_MAX_BYTES}. */
-  maxBytes?: number;
-}
+/** {@link RenderOptions}; `maxBytes` defaults to {@link LARK_MAX_BYTES}. */
+export type RenderLarkOptions = RenderOptions;
 
 /** Lark takes 20 KB a request; the rest is room for the `timestamp` and `sign` the sender adds. */
 export const LARK_MAX_BYTES = 20_000;

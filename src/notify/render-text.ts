@@ -28,6 +28,12 @@ import type {
 /** The language of a channel's messages. */
 export type Language = 'zh' | 'en';
 
+/** How a renderer is asked for a message: its language, and the serialized body's limit in UTF-8 bytes (default: the platform's). */
+export interface RenderOptions {
+  language: Language;
+  maxBytes?: number;
+}
+
 /** How an event went: Lark colours the card's header by it, DingTalk marks the heading. */
 export type Tone = 'success' | 'failure' | 'warning' | 'info' | 'neutral';
 
