@@ -21,6 +21,11 @@ export interface ChatPerson {
   /** The platform's user id (DingTalk userId, Lark open_id / user_id): what a mention needs. */
   id: string;
   name?: string;
+  /**
+   * The platform the id belongs to, when known: a message rendered for the other platform names
+   * the person instead of mentioning an id that means nothing there.
+   */
+  platform?: Platform;
 }
 
 /** The approval a message is about. */
@@ -39,6 +44,8 @@ export interface RevisionRef {
   subject: string;
   /** `Approval: <platform>/<id>` of the commit, when an approval made it. */
   approval?: string;
+  /** Who asked for it (`Requested-by: Name <platform:id>`): the plan and the results mention them. */
+  requester?: ChatPerson;
 }
 
 /** Where people can look further: each becomes a link button where the platform has them. */

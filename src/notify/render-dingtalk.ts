@@ -108,6 +108,8 @@ function spanRenderer(mentions: Map<string, ChatPerson>): (line: Line) => string
         if (typeof part === 'string') return escape(part, index === 0);
         if ('bold' in part) return `**${escape(part.bold)}**`;
         if ('link' in part) return markdownLink(part.text, part.link);
+        // A Lark user's id means nothing to DingTalk: name them instead.
+        if (part.mention.platform !== undefined && part.mention.platform !== 'dingtalk') return escape(part.mention.name ?? part.mention.id, index === 0);
         mentions.set(part.mention.id, part.mention);
         return `@${part.mention.id}`;
       })

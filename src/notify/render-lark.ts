@@ -108,6 +108,8 @@ function renderLine(line: Line): string {
       if (typeof part === 'string') return escape(part);
       if ('bold' in part) return `**${escape(part.bold)}**`;
       if ('link' in part) return `[${escape(part.text)}](${linkTarget(part.link)})`;
+      // A DingTalk user's id means nothing to Lark: name them instead.
+      if (part.mention.platform !== undefined && part.mention.platform !== 'lark') return escape(part.mention.name ?? part.mention.id);
       return `<at id=${part.mention.id.replace(/[^\w-]/g, '')}></at>`;
     })
     .join('');

@@ -14,6 +14,7 @@ import type {
   ReminderEvent,
   RequestReceivedEvent,
   RequestRefusedEvent,
+  RevisionRef,
   StalledEvent,
 } from './events.js';
 
@@ -514,6 +515,11 @@ function revisionLine(revision: { sha: string; subject: string; approval?: strin
   return [{ bold: shortRevision(revision.sha) }, ` ${clip(revision.subject, CLIP.subject).replace(/\s+/g, ' ')}${approval}`];
 }
 
+/** The revision line, after a mention of who asked for it (an approval's requester) when known. */
+function requesterLine(revision: RevisionRef): Line {
+  return revision.requester ? [{ mention: revision.requester }, ' ', ...revisionLine(revision)] : revisionLine(revision);
+}
+
 function describeReceived(event: RequestReceivedEvent, words: Words): Body {
   const { request, approval } = event;
   const fields: Field[] = [
@@ -557,7 +563,7 @@ const PLAN_IDS_PER_CHANGE = 3;
 function describePlan(event: PlanEvent, words: Words, budget: ListBudget): Body {
   const sha = shortRevision(event.revision.sha);
   const changed = event.instances.filter((instance) => instance.changes.length > 0);
-  const blocks: Block[] = [{ kind: 'paragraph', lines: [revisionLine(event.revision)] }];
+  const blocks: Block[] = [{ kind: 'paragraph', lines: [requesterLine(event.revision)] }];
   if (changed.length === 0) {
     blocks.push({ kind: 'paragraph', lines: [[words.plan.none]] });
     return { title: words.plan.title(sha), tone: 'neutral', blocks, links: linkButtons(event.links, words) };
@@ -588,7 +594,7 @@ function describeApplied(event: AppliedEvent, words: Words, budget: ListBudget):
   const ok = event.instances.filter((instance) => instance.ok);
   const { accounts } = event;
   const blocks: Block[] = [
-    { kind: 'paragraph', lines: [revisionLine(event.revision)] },
+    { kind: 'paragraph', lines: [requesterLine(event.revision)] },
     {
       kind: 'fields',
       fields: [
@@ -699,6 +705,7 @@ function digestLine(event: Exclude<NotifyEvent, DigestEvent>, model: MessageMode
       line.push(' ', { mention: event.approval.requester }, ` ${clip(event.reason, CLIP.digestLine).replace(/\s+/g, ' ')}`);
       break;
     case 'applied': {
+      if (event.revision.requester) line.push(' ', { mention: event.revision.requester });
       const failed = event.instances.find((instance) => !instance.ok);
       if (failed) line.push(` — ${failed.id}: ${clip(words.applied.failure(failed.failedOperation, failed.error), CLIP.digestLine).replace(/\s+/g, ' ')}`);
       break;

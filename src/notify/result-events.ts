@@ -1,12 +1,27 @@
 import { compareStrings } from '../desired/compare-strings.js';
 import type { Revision } from '../source/desired-repository.js';
 import { formatChange, type ChangeLine, type ResultRecord } from '../source/result-notes.js';
-import type { AppliedEvent, DriftEvent, InstanceOutcome, Links, RevisionRef } from './events.js';
+import { Platform } from '../desired/schema.js';
+import type { AppliedEvent, ChatPerson, DriftEvent, InstanceOutcome, Links, RevisionRef } from './events.js';
 
-/** A commit as messages name it, with the approval that made it when its trailer says so. */
+/** A commit as messages name it, with the approval that made it and who asked, when its trailers say so. */
 export function revisionRef(revision: Pick<Revision, 'sha' | 'subject' | 'trailers'>): RevisionRef {
   const approval = revision.trailers.Approval?.[0];
-  return { sha: revision.sha, subject: revision.subject, ...(approval ? { approval } : {}) };
+  const requester = parsePerson(revision.trailers['Requested-by']?.[0]);
+  return { sha: revision.sha, subject: revision.subject, ...(approval ? { approval } : {}), ...(requester ? { requester } : {}) };
+}
+
+/**
+ * `Name <platform:id>` as the approval commits write a person; undefined for anything else (a
+ * commit made by hand may say `Requested-by: someone`, which names nobody a chat can mention).
+ */
+export function parsePerson(trailer: string | undefined): ChatPerson | undefined {
+  const match = trailer === undefined ? null : /^(.*?)\s*<([a-z]+):([^<>\s]+)>$/.exec(trailer);
+  if (!match) return undefined;
+  const platform = Platform.safeParse(match[2]);
+  if (!platform.success) return undefined;
+  const name = match[1]!.trim();
+  return { id: match[3]!, platform: platform.data, ...(name && name !== match[3] ? { name } : {}) };
 }
 
 /** What one apply did, for the chat: the logins by what happened to them, and how each instance ended. */

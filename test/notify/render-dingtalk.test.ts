@@ -3,7 +3,7 @@ import { RollcallError } from '../../src/config/errors.js';
 import type { NotifyEvent } from '../../src/notify/events.js';
 import { DINGTALK_MAX_BYTES, escape, renderDingtalk, type DingtalkRobotMessage } from '../../src/notify/render-dingtalk.js';
 import { serializedBytes } from '../../src/notify/render-text.js';
-import { applied, bigApply, digest, EVENTS, received, refused, reminder, stalled } from './render-fixtures.js';
+import { applied, bigApply, digest, EVENTS, plan, received, refused, reminder, stalled } from './render-fixtures.js';
 
 // Rendered messages are the one place snapshots are allowed (STYLE.md): these pin what a group reads.
 
@@ -45,6 +45,18 @@ describe('renderDingtalk', () => {
     expect(message.at).toEqual({ atUserIds: ['manager0421'], isAtAll: false });
     expect(message.markdown.text).toContain('@manager0421 你的审批 dingtalk/PROC-7f3a');
     expect(message.markdown.text).toContain(`[拉取请求](${received.links.pullRequest})`);
+  });
+
+  it('mentions the requester of an approval in its plan and results, and names a Lark requester instead of mentioning an id DingTalk does not know', () => {
+    const asked = { ...applied, revision: { ...applied.revision, requester: { id: 'manager0421', name: 'Li Lei', platform: 'dingtalk' as const } } };
+    const message = renderDingtalk(asked, { language: 'en' });
+    if (message.msgtype !== 'markdown') throw new Error(`expected markdown, got ${message.msgtype}`);
+    expect(message.at).toEqual({ atUserIds: ['manager0421'], isAtAll: false });
+    expect(message.markdown.text).toContain('@manager0421 **3f2a9c1e7b5d**');
+    const fromLark = renderDingtalk({ ...plan, revision: { ...plan.revision, requester: { id: 'ou_1', name: 'Wang Fang', platform: 'lark' } } }, { language: 'en' });
+    expect(JSON.stringify(fromLark)).not.toContain('ou_1');
+    expect(JSON.stringify(fromLark)).toContain('Wang Fang');
+    expect('at' in fromLark).toBe(false);
   });
 
   it('mentions every requester a digest lists, each once, and only those', () => {

@@ -66,6 +66,14 @@ describe('renderLark', () => {
     expect(escape('zhang_san _x_ [a](b) ~s~')).toBe('zhang_san &#95;x&#95; &#91;a&#93;(b) &#126;s&#126;');
   });
 
+  it('mentions the requester of an approval in its results, and names a DingTalk requester instead', () => {
+    const asked = renderLark({ ...applied, revision: { ...applied.revision, requester: { id: 'ou_7d8a', name: 'Wang Fang', platform: 'lark' } } }, { language: 'en' });
+    expect(JSON.stringify(asked)).toContain('<at id=ou_7d8a></at>');
+    const fromDingtalk = renderLark({ ...applied, revision: { ...applied.revision, requester: { id: 'manager0421', name: 'Li Lei', platform: 'dingtalk' } } }, { language: 'en' });
+    expect(JSON.stringify(fromDingtalk)).not.toContain('<at');
+    expect(JSON.stringify(fromDingtalk)).toContain('Li Lei');
+  });
+
   it('shows counts side by side as short fields', () => {
     const fields = renderLark(applied, { language: 'en' }).card.elements.find((element) => element.tag === 'div' && 'fields' in element);
     expect(fields).toMatchObject({ fields: expect.arrayContaining([{ is_short: true, text: { tag: 'lark_md', content: '**Instances ok**\n2 / 3' } }]) });

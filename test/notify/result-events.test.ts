@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appliedEvent, driftEvent, revisionRef } from '../../src/notify/result-events.js';
+import { appliedEvent, driftEvent, parsePerson, revisionRef } from '../../src/notify/result-events.js';
 import type { ResultRecord } from '../../src/source/result-notes.js';
 
 const SHA = 'a'.repeat(40);
@@ -8,6 +8,14 @@ describe('result events', () => {
   it('names the approval of a commit that carries one', () => {
     expect(revisionRef({ sha: SHA, subject: 'Onboard E2001 (qianjiu)', trailers: { Approval: ['dingtalk/PI-1'], Request: ['onboard'] } })).toEqual({ sha: SHA, subject: 'Onboard E2001 (qianjiu)', approval: 'dingtalk/PI-1' });
     expect(revisionRef({ sha: SHA, subject: 'By hand', trailers: {} })).toEqual({ sha: SHA, subject: 'By hand' });
+  });
+
+  it('names who asked, from the Requested-by trailer an approval commit writes, so that the results can mention them', () => {
+    const ref = revisionRef({ sha: SHA, subject: 'Onboard E2001 (qianjiu)', trailers: { Approval: ['lark/INST-9'], 'Requested-by': ['Wang Fang <lark:ou_7d8a6e6d>'] } });
+    expect(ref.requester).toEqual({ id: 'ou_7d8a6e6d', name: 'Wang Fang', platform: 'lark' });
+    expect(parsePerson('manager0421 <dingtalk:manager0421>')).toEqual({ id: 'manager0421', platform: 'dingtalk' });
+    // Commits made by hand may say anything: nobody to mention.
+    for (const trailer of ['ops team', 'Someone <someone@example.com>', 'X <slack:U1>', '<dingtalk:>', undefined]) expect(parsePerson(trailer)).toBeUndefined();
   });
 
   it('lists the logins by what happened to them, only where it happened, and each instance once with its failure', () => {
