@@ -3,9 +3,10 @@ import type { AcceptedMessage } from './robot-webhooks.js';
 /**
  * A robot message as the group page shows it: an HTML fragment. Every text in a message is
  * untrusted (anyone holding a robot token writes it), so each is escaped before any markup is
- * added, and links keep only http(s) and mailto targets. Small on purpose: the markdown subset
- * DingTalk and Lark render (headings, bold, italic, strike, code, links, lists, quotes, rules,
- * line breaks), not CommonMark.
+ * added, and links keep only http(s) targets. Small on purpose: the markdown subset DingTalk and
+ * Lark render (headings, bold, italic, strike, code, links, lists, quotes, rules, line breaks,
+ * mentions), not CommonMark; each platform's own way of writing a character literally (DingTalk's
+ * backslash escapes, lark_md's HTML entities) shows that character.
  */
 
 /** `&`, `<`, `>`, `"` and `'` as entities: safe in text and in quoted attributes. */
@@ -18,15 +19,16 @@ function unescapeHtml(text: string): string {
 }
 
 /**
- * The target a link may have on the page, or `undefined`: http(s) and mailto only. DingTalk's
- * `dingtalk://dingtalkclient/page/link?url=…` (open in the browser) is unwrapped to its `url`.
+ * The target a link may have on the page, or `undefined`: http(s) only (no script, data or app
+ * scheme). DingTalk's `dingtalk://dingtalkclient/page/link?url=…` (open in the browser) is
+ * unwrapped to its `url`.
  */
 export function safeHref(url: string): string | undefined {
   let target = url.trim();
   if (/^dingtalk:\/\/dingtalkclient\/page\/link\?/i.test(target)) {
     target = new URLSearchParams(target.slice(target.indexOf('?') + 1)).get('url') ?? '';
   }
-  return /^(https?:\/\/|mailto:)/i.test(target) ? target : undefined;
+  return /^https?:\/\/[^\s]/i.test(target) ? target : undefined;
 }
 
 /** A link, or the text alone when the target is not one the page opens. */
@@ -39,19 +41,57 @@ function link(textHtml: string, url: unknown, className = ''): string {
 
 const COLOR = /^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20})$/;
 
+/** Whose markdown: DingTalk's (CommonMark-like, backslash escapes) or Lark's lark_md (HTML entities). */
+export type MarkdownDialect = 'dingtalk' | 'lark';
+
+// A character its author wrote literally (`\*` in DingTalk markdown, `&#42;` in lark_md) is held
+// as a placeholder of private-use characters while the markup is found, so it can start nothing,
+// and comes back as escaped text at the end. Input never carries these characters (stripped first).
+const LITERAL_OPEN = '\uE000';
+const ESCAPED_OPEN = '\uE002';
+const LITERAL_CLOSE = '\uE001';
+const PLACEHOLDER = /([\uE000\uE002])(\d+)\uE001/g;
+const NAMED_ENTITIES: Record<string, number> = { amp: 38, lt: 60, gt: 62, quot: 34, apos: 39, nbsp: 160 };
+
+/** The dialect's literal characters as placeholders (before any HTML escaping). */
+function holdLiterals(text: string, dialect: MarkdownDialect): string {
+  const clean = text.replace(/[\uE000-\uE002]/g, '\uFFFD');
+  if (dialect === 'dingtalk') {
+    // CommonMark: a backslash before ASCII punctuation makes it literal.
+    return clean.replace(/\\([!-/:-@[-`{-~])/g, (_all, char: string) => `${ESCAPED_OPEN}${char.charCodeAt(0)}${LITERAL_CLOSE}`);
+  }
+  // lark_md decodes HTML entities: `&lt;` is a literal `<`, never the start of a tag or a mention.
+  return clean.replace(/&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]+));/g, (all, decimal?: string, hex?: string, name?: string) => {
+    const code = decimal !== undefined ? Number(decimal) : hex !== undefined ? Number.parseInt(hex, 16) : NAMED_ENTITIES[name!.toLowerCase()];
+    return code === undefined || code === 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff) ? all : `${LITERAL_OPEN}${code}${LITERAL_CLOSE}`;
+  });
+}
+
+/** Placeholders back as text: escaped for HTML, raw for a URL, or as written inside a code span. */
+function releaseLiterals(text: string, as: 'html' | 'url' | 'code'): string {
+  return text.replace(PLACEHOLDER, (_all, open: string, code: string) => {
+    const char = String.fromCodePoint(Number(code));
+    if (as === 'url') return char;
+    // In a code span a backslash is literal (CommonMark): the escape shows as written.
+    return escapeHtml(as === 'code' && open === ESCAPED_OPEN ? `\\${char}` : char);
+  });
+}
+
 /** Inline markdown over text that is escaped already (so every pattern matches entities, not tags). */
 function inline(escaped: string): string {
   // Code spans first, and nothing inside them is formatted.
   return escaped
     .split(/(`[^`]+`)/)
-    .map((part, index) => (index % 2 === 1 ? `<code>${part.slice(1, -1)}</code>` : formatted(part)))
+    .map((part, index) => (index % 2 === 1 ? `<code>${releaseLiterals(part.slice(1, -1), 'code')}</code>` : releaseLiterals(formatted(part), 'html')))
     .join('');
 }
 
+const linkUrl = (url: string) => unescapeHtml(releaseLiterals(url, 'url'));
+
 function formatted(escaped: string): string {
   return escaped
-    .replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (_all, alt: string, url: string) => link(`[image${alt === '' ? '' : `: ${alt}`}]`, unescapeHtml(url), 'image'))
-    .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_all, label: string, url: string) => link(label, unescapeHtml(url)))
+    .replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (_all, alt: string, url: string) => link(`[image${alt === '' ? '' : `: ${alt}`}]`, linkUrl(url), 'image'))
+    .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_all, label: string, url: string) => link(label, linkUrl(url)))
     .replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')
     .replace(/(^|[^*])\*([^*\s][^*]*?)\*(?!\*)/g, '$1<em>$2</em>')
     .replace(/~~(.+?)~~/g, '<del>$1</del>')
@@ -61,8 +101,11 @@ function formatted(escaped: string): string {
     );
 }
 
-/** DingTalk / Lark markdown to HTML: see the module comment for the subset. */
-export function renderMarkdown(markdown: string): string {
+/**
+ * DingTalk / Lark markdown to HTML: see the module comment for the subset. `dialect` says how the
+ * author wrote a character literally: DingTalk (the default) by a backslash, lark_md by an entity.
+ */
+export function renderMarkdown(markdown: string, dialect: MarkdownDialect = 'dingtalk'): string {
   const out: string[] = [];
   let paragraph: string[] = [];
   let list: { tag: 'ul' | 'ol'; items: string[] } | undefined;
@@ -80,7 +123,7 @@ export function renderMarkdown(markdown: string): string {
     }
   };
   for (const raw of markdown.split(/\r?\n/)) {
-    const line = escapeHtml(raw.trimEnd());
+    const line = escapeHtml(holdLiterals(raw.trimEnd(), dialect));
     const heading = /^\s{0,3}(#{1,6})\s+(.*)$/.exec(line);
     const bullet = /^\s*[-*+]\s+(.*)$/.exec(line);
     const numbered = /^\s*\d+[.)]\s+(.*)$/.exec(line);
@@ -158,7 +201,7 @@ function dingtalkHtml(type: string, body: Json): string {
 function larkText(value: unknown): string {
   const text = obj(value);
   const content = str(text['content']);
-  return text['tag'] === 'lark_md' ? renderMarkdown(content) : plain(content);
+  return text['tag'] === 'lark_md' ? renderMarkdown(content, 'lark') : plain(content);
 }
 
 /** The colours of Lark's card header templates. */
@@ -172,7 +215,7 @@ function larkElement(element: unknown): string {
       return `<div class="div">${item['text'] !== undefined ? larkText(item['text']) : ''}${fields.length > 0 ? `<div class="fields">${fields.join('')}</div>` : ''}</div>`;
     }
     case 'markdown':
-      return `<div class="md">${renderMarkdown(str(item['content']))}</div>`;
+      return `<div class="md">${renderMarkdown(str(item['content']), 'lark')}</div>`;
     case 'hr':
       return '<hr>';
     case 'action':
@@ -225,7 +268,7 @@ function larkPost(post: Json): string {
           case 'at':
             return `<span class="at">@${escapeHtml(str(item['user_name']) || str(item['user_id']))}</span>`;
           case 'md':
-            return renderMarkdown(str(item['text']));
+            return renderMarkdown(str(item['text']), 'lark');
           case 'img':
             return '[image]';
           case 'emotion':

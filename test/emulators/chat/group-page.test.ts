@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, messageBodyHtml, renderMarkdown, safeHref } from '../../../src/emulators/chat/chat-message-html.js';
 import type { GroupPageEvent } from '../../../src/emulators/chat/group-page.js';
+import type { NotifyEvent, RequestRefusedEvent } from '../../../src/notify/events.js';
+import { renderDingtalk } from '../../../src/notify/render-dingtalk.js';
+import { renderLark } from '../../../src/notify/render-lark.js';
+import { applied, received } from '../../notify/render-fixtures.js';
 import { post, robotServers, type RobotServer } from './robot-fixture.js';
 
 const start = robotServers();
@@ -57,16 +61,40 @@ describe('the markdown renderer', () => {
     );
   });
 
-  it('escapes before it formats, and links only http(s) and mailto', () => {
+  it('escapes before it formats, and links only http(s)', () => {
     expect(renderMarkdown('<img src=x onerror=alert(1)> **<b>**')).toBe('<p>&lt;img src=x onerror=alert(1)&gt; <strong>&lt;b&gt;</strong></p>');
     expect(renderMarkdown('[click](javascript:alert(1))')).not.toContain('href');
     expect(renderMarkdown('[x](https://a"onmouseover="alert(1))')).toBe('<p><a href="https://a&quot;onmouseover=&quot;alert(1" target="_blank" rel="noopener noreferrer">x</a>)</p>');
     expect(safeHref('dingtalk://dingtalkclient/page/link?url=https%3A%2F%2Fexample.com%2Fs&pc_slide=false')).toBe('https://example.com/s');
     expect(safeHref('data:text/html,hi')).toBeUndefined();
+    expect(safeHref('mailto:a@b.com')).toBeUndefined();
+    expect(safeHref('dingtalk://dingtalkclient/page/link?url=javascript%3Aalert(1)')).toBeUndefined();
+    expect(safeHref('HTTPS://example.com/')).toBe('HTTPS://example.com/');
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
     // Lark's mention and colour markup, the only tags it knows, come out as text spans.
     expect(renderMarkdown(`<at id=ou_1></at> <font color='red'>failed</font> <font color='x;background:url(y)'>z</font>`)).toBe(
       `<p><span class="at">@ou_1</span> <span style="color: red">failed</span> &lt;font color=&#39;x;background:url(y)&#39;&gt;z&lt;/font&gt;</p>`,
+    );
+  });
+  it("shows what the author wrote literally as itself: DingTalk's backslash escapes, lark_md's entities", () => {
+    expect(renderMarkdown(String.raw`\# not a heading, \*not em\*, zhang\_san, \[x\](https://e/) 1\. \<b\> \\`)).toBe(
+      '<p># not a heading, *not em*, zhang_san, [x](https://e/) 1. &lt;b&gt; \\</p>',
+    );
+    expect(renderMarkdown(String.raw`\- item`)).toBe('<p>- item</p>');
+    // In a code span the backslash stays (CommonMark).
+    expect(renderMarkdown('`a\\*b` \\`c\\`')).toBe(String.raw`<p><code>a\*b</code> ${'`'}c${'`'}</p>`);
+    // lark_md: entities are characters, so an escaped mention or tag is text, and a real one is markup.
+    expect(renderMarkdown('&lt;at id=ou_1&gt;&lt;/at&gt; &#42;&#42;x&#42;&#42; &amp;lt; &#x5F;y&#95; <at id=ou_2></at>', 'lark')).toBe(
+      '<p>&lt;at id=ou_1&gt;&lt;/at&gt; **x** &amp;lt; _y_ <span class="at">@ou_2</span></p>',
+    );
+    // DingTalk markdown does not decode entities, and lark_md has no backslash escapes.
+    expect(renderMarkdown('&#42;')).toBe('<p>&amp;#42;</p>');
+    expect(renderMarkdown(String.raw`\*x\*`, 'lark')).toBe(String.raw`<p>\<em>x\</em></p>`);
+    // Placeholder characters in the input are not placeholders, and odd entities stay text.
+    expect(renderMarkdown('\uE00060\uE001 &#0; &#1114112; &bogus;', 'lark')).toBe('<p>\uFFFD60\uFFFD &amp;#0; &amp;#1114112; &amp;bogus;</p>');
+    // A link's target may carry an entity; it is decoded before the scheme is checked.
+    expect(renderMarkdown('[a](https://e/?x=1&amp;y=2) [b](javascript&#58;void)', 'lark')).toBe(
+      '<p><a href="https://e/?x=1&amp;y=2" target="_blank" rel="noopener noreferrer">a</a> <span>b</span></p>',
     );
   });
 });
@@ -87,8 +115,8 @@ describe('message bodies', () => {
   it('mark DingTalk mentions the message lists in `at`', () => {
     const html = messageBodyHtml({ platform: 'dingtalk', type: 'markdown', body: { markdown: { title: 't', text: 'done @u-1, not @u-2' }, at: { atUserIds: ['u-1'], isAtAll: true } } });
     expect(html).toBe('<div class="md"><p>done <span class="at">@u-1</span>, not @u-2</p></div><div class="at">@all</div>');
-    const mail = messageBodyHtml({ platform: 'dingtalk', type: 'markdown', body: { markdown: { title: 't', text: '[mail](mailto:a@b.com) @b.com' }, at: { atUserIds: ['b.com'] } } });
-    expect(mail).toBe('<div class="md"><p><a href="mailto:a@b.com" target="_blank" rel="noopener noreferrer">mail</a> <span class="at">@b.com</span></p></div>');
+    const inHref = messageBodyHtml({ platform: 'dingtalk', type: 'markdown', body: { markdown: { title: 't', text: '[repo](https://git@b.com/r) @b.com' }, at: { atUserIds: ['b.com'] } } });
+    expect(inHref).toBe('<div class="md"><p><a href="https://git@b.com/r" target="_blank" rel="noopener noreferrer">repo</a> <span class="at">@b.com</span></p></div>');
   });
 
   it('show a Lark card: header in its colour, lark_md fields, hr, link buttons', () => {
@@ -124,6 +152,50 @@ describe('message bodies', () => {
     });
     expect(html).toBe('<div class="post"><div class="post-title">提醒</div><p>请 <span class="at">@张三</span><a href="https://e/s" target="_blank" rel="noopener noreferrer">查看</a></p></div>');
     expect(messageBodyHtml({ platform: 'lark', type: 'text', body: { content: { text: 'hi <at user_id="ou_2">Li</at>\nbye' } } })).toBe('<div class="text">hi <span class="at">@Li</span><br>bye</div>');
+  });
+});
+
+/** What a reader sees of an HTML fragment: its text, tags gone, entities decoded, spaces collapsed. */
+function visibleText(html: string): string {
+  const text = html
+    .replace(/<(br|\/p|\/li|\/div|hr)[^>]*>/g, ' ')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&(lt|gt|quot|#39|amp);/g, (_all, name: string) => ({ lt: '<', gt: '>', quot: '"', '#39': "'", amp: '&' })[name]!);
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** An event as rollcall's renderer for the platform sends it, shown as the page shows it. */
+function renderedHtml(platform: 'dingtalk' | 'lark', event: NotifyEvent, language: 'en' | 'zh'): string {
+  if (platform === 'dingtalk') {
+    const body = renderDingtalk(event, { language });
+    return messageBodyHtml({ platform, type: body.msgtype, body: { ...body } });
+  }
+  const body = renderLark(event, { language });
+  return messageBodyHtml({ platform, type: body.msg_type, body: { ...body } });
+}
+
+describe("rollcall's own messages", () => {
+  // Text that means something in markdown or lark_md: rollcall escapes it, the page must undo exactly that.
+  const reason = 'Login *root* or _admin_ is reserved: [see](x) <at id=all></at> & &lt; #1 ~~no~~ `code` a\\b';
+  const refused: RequestRefusedEvent = { kind: 'request-refused', approval: received.approval, reason };
+
+  it.each(['dingtalk', 'lark'] as const)('show on %s what they say, literally: no escape shows, no markup is made', (platform) => {
+    const html = renderedHtml(platform, refused, 'en');
+    expect(visibleText(html)).toContain(reason);
+    expect(html).not.toMatch(/<(em|strong|a|del|code)>[^<]*(root|admin|see|no|code)/);
+    expect(html).not.toContain('class="at">@all');
+  });
+
+  it.each(['dingtalk', 'lark'] as const)('show on %s their links, as buttons under a card, and the logins', (platform) => {
+    const html = (event: NotifyEvent) => renderedHtml(platform, event, 'zh');
+    const hrefs = (fragment: string, pattern: RegExp) => [...fragment.matchAll(pattern)].map((match) => match[1]);
+    // Received mentions the requester: DingTalk then sends markdown with the links inline.
+    const receivedHtml = html(received);
+    expect(visibleText(receivedHtml)).toContain('alice');
+    expect(hrefs(receivedHtml, /<a [^>]*href="([^"]+)"/g)).toEqual(['https://github.com/acme/access/pull/42', 'https://rollcall.example.com/status']);
+    const appliedHtml = html(applied);
+    expect(visibleText(appliedHtml)).toContain('zhang_san');
+    expect(hrefs(appliedHtml, /<a class="button [a-z_]+" href="([^"]+)"/g)).toEqual(['https://rollcall.example.com/status', 'https://rollcall.example.com/history/E1001']);
   });
 });
 
