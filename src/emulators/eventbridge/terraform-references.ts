@@ -33,7 +33,6 @@ const ID_ATTRIBUTE: Readonly<Record<string, string>> = {
   alicloud_event_bridge_connection: 'connection_name',
 };
 
-const INTERPOLATION = /\$\{([^{}]*)\}/g;
 const MAX_DEPTH = 16;
 
 /**
@@ -44,18 +43,62 @@ const MAX_DEPTH = 16;
  * @throws UnresolvedReference naming the expression that cannot be resolved and what would fix it.
  */
 export function resolveTerraformString(text: string, scope: TerraformScope, depth = 0): unknown {
-  if (!text.includes('${')) return text;
+  if (!text.includes('${') && !text.includes('%{')) return text;
   if (depth > MAX_DEPTH) throw new UnresolvedReference(`${text} refers to itself in a loop`);
-  // Protect escaped `$${` while matching; it becomes a literal `${` at the end.
-  const escaped = text.replaceAll('$${', '\u0000{');
-  const whole = /^\$\{([^{}]*)\}$/.exec(escaped);
-  if (whole) return resolveExpression(whole[1]!.trim(), scope, depth);
-  const replaced = escaped.replace(INTERPOLATION, (_match, expression: string) => {
-    const value = resolveExpression(expression.trim(), scope, depth);
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
-    throw new UnresolvedReference(`\${${expression}} is ${value === null ? 'null' : typeof value}, not text: it cannot be part of the string ${JSON.stringify(text)}`);
-  });
-  return replaced.replaceAll('\u0000{', '${');
+  const parts = splitTemplate(text);
+  const only = parts.length === 1 ? parts[0] : undefined;
+  if (only !== undefined && typeof only !== 'string') return resolveExpression(only.expression, scope, depth);
+  return parts
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const value = resolveExpression(part.expression, scope, depth);
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+      throw new UnresolvedReference(`\${${part.expression}} is ${value === null ? 'null' : typeof value}, not text: it cannot be part of the string ${JSON.stringify(text)}`);
+    })
+    .join('');
+}
+
+/**
+ * A Terraform string template as literal text and `${…}` expressions. An expression ends at the
+ * brace that balances its opening one (braces inside quoted strings do not count), so
+ * `${jsonencode({…})}` is one expression; `$${` and `%%{` are a literal `${` and `%{`.
+ */
+function splitTemplate(text: string): (string | { expression: string })[] {
+  const parts: (string | { expression: string })[] = [];
+  let literal = '';
+  let at = 0;
+  while (at < text.length) {
+    if (text.startsWith('$${', at) || text.startsWith('%%{', at)) {
+      literal += `${text[at]}{`;
+      at += 3;
+      continue;
+    }
+    if (text.startsWith('%{', at)) throw new UnresolvedReference(`${JSON.stringify(text.slice(at, at + 80))} is a Terraform template directive, which the emulator does not evaluate: write %%{ for a literal %{`);
+    if (!text.startsWith('${', at)) {
+      literal += text[at];
+      at++;
+      continue;
+    }
+    let depth = 1;
+    let quoted = false;
+    let end = at + 2;
+    for (; end < text.length && depth > 0; end++) {
+      const char = text[end];
+      if (quoted) {
+        if (char === '\\') end++;
+        else if (char === '"') quoted = false;
+      } else if (char === '"') quoted = true;
+      else if (char === '{') depth++;
+      else if (char === '}') depth--;
+    }
+    if (depth > 0) throw new UnresolvedReference(`${JSON.stringify(text.slice(at, at + 80))} opens a Terraform expression that never closes`);
+    if (literal !== '') parts.push(literal);
+    literal = '';
+    parts.push({ expression: text.slice(at + 2, end - 1).trim() });
+    at = end;
+  }
+  if (literal !== '' || parts.length === 0) parts.push(literal);
+  return parts;
 }
 
 /** Resolves every string inside a JSON value (objects and lists walked). */
@@ -69,6 +112,8 @@ export function resolveTerraformValue(value: unknown, scope: TerraformScope, dep
 }
 
 function resolveExpression(expression: string, scope: TerraformScope, depth: number): unknown {
+  const encoded = /^jsonencode\(\s*(\{[\s\S]*\})\s*\)$/.exec(expression);
+  if (encoded) return JSON.stringify(objectLiteral(encoded[1]!, expression, scope, depth));
   const parts = expression.split('.');
   if (!parts.every((part) => /^[A-Za-z_][A-Za-z0-9_-]*$/.test(part))) {
     throw new UnresolvedReference(`\${${expression}} is a Terraform expression the emulator does not evaluate (only resource attributes, var.NAME and local.NAME): write the value itself in the stack`);
@@ -89,6 +134,26 @@ function resolveExpression(expression: string, scope: TerraformScope, depth: num
     return resolveTerraformValue(resource[own], scope, depth + 1);
   }
   throw new UnresolvedReference(`\${${expression}} is not a reference the emulator resolves (resource attributes, var.NAME and local.NAME)`);
+}
+
+const OBJECT_ENTRY = /^\s*(?:"((?:[^"\\]|\\.)*)"|([A-Za-z_][A-Za-z0-9_-]*))\s*[=:]\s*(?:"((?:[^"\\]|\\.)*)"|([A-Za-z_][A-Za-z0-9_.-]*))\s*(?:,|\n|$)/;
+
+/**
+ * An HCL object literal of `"key" = value` entries (a value a quoted string or a reference), as
+ * cdktf writes `Fn.jsonencode({...})`: the one function the emulator evaluates, because header
+ * parameters are built with it.
+ */
+function objectLiteral(text: string, expression: string, scope: TerraformScope, depth: number): Record<string, unknown> {
+  let rest = text.slice(1, -1).trim();
+  const object: Record<string, unknown> = {};
+  while (rest !== '') {
+    const entry = OBJECT_ENTRY.exec(rest);
+    if (!entry) throw new UnresolvedReference(`\${${expression}}: jsonencode of anything but an object of "key" = "text" or reference entries is not evaluated by the emulator`);
+    const key = entry[1] !== undefined ? (JSON.parse(`"${entry[1]}"`) as string) : entry[2]!;
+    object[key] = entry[3] !== undefined ? (JSON.parse(`"${entry[3]}"`) as string) : resolveExpression(entry[4]!, scope, depth);
+    rest = rest.slice(entry[0].length).trim();
+  }
+  return object;
 }
 
 function variableValue(name: string, scope: TerraformScope): unknown {
