@@ -6,6 +6,8 @@ import type { Executor } from '../executors/types.js';
 import { startHttpServer, type HttpServer } from '../ingress/http-server.js';
 import { readIngressConfig } from '../ingress/ingress-config.js';
 import { ChatNotifier, renderIn } from '../notify/chat-notifier.js';
+import type { Links } from '../notify/events.js';
+import { FLOW_TRAILER } from '../requests/approval-message.js';
 import { DesiredRepository } from '../source/desired-repository.js';
 import { pollRemoteRepository } from '../source/poll-remote-repository.js';
 import { ResultNotes } from '../source/result-notes.js';
@@ -16,6 +18,7 @@ import { providerFromEnv } from './provider-from-env.js';
 import { Metrics, reconcilerMetrics } from './metrics.js';
 import { Outbox, type Notifier } from './outbox.js';
 import { Reconciler } from './reconciler.js';
+import { ReminderSchedule } from './reminder-schedule.js';
 import { RequestContextReader } from './request-context.js';
 import { StateStore } from './state-store.js';
 import { StatusTracker, type ReconcilerStatus } from './status.js';
@@ -140,7 +143,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
       return executor;
     };
-    const reconciler = new Reconciler({
+    // Reminders look once an hour, and whenever another revision comes into force.
+    const reminders: ReminderSchedule = new ReminderSchedule({
+      inForce: () => reconciler.inForce(),
+      requestFlowOf: (sha, empId) => repository.lastTrailer(sha, `users/${empId}.yaml`, FLOW_TRAILER),
+      channelOfFlow: (flow) => reconciler.channelOfFlow(flow),
+      outbox,
+      log,
+    });
+    const reconciler: Reconciler = new Reconciler({
       repo: repository,
       notes: new ResultNotes(repository.root, options.env),
       store,
@@ -150,6 +161,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       metrics,
       log,
       exportRoot: path.join(options.stateDir, 'revisions'),
+      links: statusLinks(options.env.ROLLCALL_PUBLIC_URL),
+      onInForce: () => void reminders.check(),
       ...(options.driftIntervalMs !== undefined ? { driftIntervalMs: options.driftIntervalMs } : {}),
       ...(options.retryBaseMs !== undefined ? { retryBaseMs: options.retryBaseMs } : {}),
     });
@@ -208,6 +221,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const housekeepingTimer = setInterval(housekeeping, 3_600_000).unref();
     cleanups.unshift(() => clearInterval(housekeepingTimer));
 
+    reminders.start();
+    cleanups.unshift(() => reminders.stop());
     void reconciler.start();
     void outbox.kick();
     cleanups.unshift(() => outbox.stop());
@@ -279,4 +294,17 @@ export async function readDaemonFile(stateDir: string): Promise<{ url: string; p
   if (!text) return undefined;
   const parsed = JSON.parse(text) as { url?: unknown; pid?: unknown };
   return typeof parsed.url === 'string' && typeof parsed.pid === 'number' && isAlive(parsed.pid) ? { url: parsed.url, pid: parsed.pid } : undefined;
+}
+
+/** The status page's link in chat messages, when rollcall's public address is known (ROLLCALL_PUBLIC_URL). */
+export function statusLinks(publicUrl: string | undefined): Links {
+  if (!publicUrl) return {};
+  let url: URL;
+  try {
+    url = new URL(publicUrl);
+  } catch {
+    throw new RollcallError('invalid-input', `ROLLCALL_PUBLIC_URL is not a URL (${publicUrl}): set it to rollcall's address as people reach it, e.g. https://rollcall.example.com`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RollcallError('invalid-input', `ROLLCALL_PUBLIC_URL must be http(s), not ${url.protocol}: set it to rollcall's address as people reach it`);
+  return { status: new URL('status', url.href.endsWith('/') ? url.href : `${url.href}/`).href };
 }

@@ -4,7 +4,7 @@ import type { OutboxRow, StateStore } from './state-store.js';
 
 /** What the reconciler tells people about: the notifier turns it into a chat message. */
 export interface Notification {
-  kind: 'applied' | 'apply-failed' | 'stalled' | 'drift-detected' | 'drift-corrected' | 'break-glass' | 'request-submitted' | 'request-refused';
+  kind: 'plan' | 'applied' | 'apply-failed' | 'stalled' | 'drift-detected' | 'drift-corrected' | 'break-glass' | 'request-submitted' | 'request-refused' | 'reminder';
   /** The channel of `approvals.yaml` it goes to; `ops` is the operators' channel. */
   channel: string;
   /** One line. */
@@ -60,10 +60,11 @@ export class Outbox {
     private readonly onPending: (count: number) => void = () => {},
   ) {}
 
-  /** Stores the notification (once per key) and starts sending it. */
-  enqueue(key: string, notification: Notification): void {
-    if (!this.store.enqueue({ key, channel: notification.channel, kind: notification.kind, payload: JSON.stringify(notification) })) return;
-    this.kick();
+  /** Stores the notification (once per key) and starts sending it; false when the key was stored before. */
+  enqueue(key: string, notification: Notification): boolean {
+    if (!this.store.enqueue({ key, channel: notification.channel, kind: notification.kind, payload: JSON.stringify(notification) })) return false;
+    void this.kick();
+    return true;
   }
 
   /** Sends everything due; a call while sending makes one more round after it. */

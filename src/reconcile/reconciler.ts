@@ -8,7 +8,9 @@ import type { DesiredState } from '../desired/types.js';
 import type { ApplyResult, Executor } from '../executors/types.js';
 import { plan as buildPlan } from '../plan/build-plan.js';
 import { render as renderPlan } from '../plan/render-plan.js';
+import { FLOW_TRAILER } from '../requests/approval-message.js';
 import { flowCode } from '../requests/map-approval.js';
+import type { Links } from '../notify/events.js';
 import { appliedEvent, driftEvent, revisionRef } from '../notify/result-events.js';
 import type { Plan, PlanPolicy } from '../plan/types.js';
 import type { DesiredRepository, Revision } from '../source/desired-repository.js';
@@ -37,6 +39,10 @@ export interface ReconcilerOptions {
   driftIntervalMs?: number;
   /** The first wait before a failed apply is tried again; it doubles up to the drift interval. */
   retryBaseMs?: number;
+  /** Where chat messages point people (the status page), when rollcall has a public address. */
+  links?: Links;
+  /** A revision came into force (at start, or once it was loaded and checked): reminders look at it. */
+  onInForce?: () => void;
 }
 
 /** A revision loaded and checked, ready to plan against. */
@@ -61,7 +67,6 @@ type Work =
   | { kind: 'new-instance'; good: GoodRevision; instances: string[] };
 
 /** The trailer approval commits name their flow of approvals.yaml with: `Flow: <platform>/<code>`. */
-const FLOW_TRAILER = 'Flow';
 const META_LAST_APPLIED = 'lastAppliedRevision';
 /** The newest revision whose reconcile ended (applied, failed, invalid or refused): a restart queues the ones after it. */
 const META_LAST_HANDLED = 'lastHandledRevision';
@@ -280,7 +285,7 @@ export class Reconciler {
     const inForce = this.options.store.getMeta(META_LAST_GOOD) ?? lastApplied;
     if (inForce) {
       const loaded = await this.load(await this.options.repo.revision(inForce), undefined);
-      if (loaded.ok) this.good = loaded.good;
+      if (loaded.ok) this.putInForce(loaded.good);
       // It failed somewhere before the restart: try it again.
       if (inForce !== lastApplied) this.retryDue = true;
       // Applied before the restart: the status says so from the store and the notes (the saved
@@ -317,7 +322,7 @@ export class Reconciler {
         log.info({ attempt: recorded.attempt }, 'revision already applied and recorded');
         const loaded = await this.load(revision, log);
         if (loaded.ok) {
-          this.good = loaded.good;
+          this.putInForce(loaded.good);
           this.options.store.setMeta(META_LAST_GOOD, revision.sha);
         }
         this.handled(revision.sha);
@@ -339,11 +344,11 @@ export class Reconciler {
           title: `Revision ${revision.sha.slice(0, 12)} not applied: invalid`,
           text: message,
           revision: revision.sha,
-          event: { kind: 'stalled', reason: 'invalid-revision', revision: revisionRef(revision), message, problems: loaded.problems, links: {} },
+          event: { kind: 'stalled', reason: 'invalid-revision', revision: revisionRef(revision), message, problems: loaded.problems, links: this.links },
         });
         return;
       }
-      this.good = loaded.good;
+      this.putInForce(loaded.good);
       this.options.store.setMeta(META_LAST_GOOD, revision.sha);
       this.retries = 0;
       this.scheduleDrift();
@@ -388,7 +393,7 @@ export class Reconciler {
         title: `Revision ${sha.slice(0, 12)} refused`,
         text: message,
         revision: sha,
-        event: { kind: 'stalled', reason: 'deletion-guard', revision: revisionRef(good.revision), message, links: {} },
+        event: { kind: 'stalled', reason: 'deletion-guard', revision: revisionRef(good.revision), message, links: this.links },
       });
       return;
     }
@@ -419,7 +424,7 @@ export class Reconciler {
           title: `Drift from ${sha.slice(0, 12)}`,
           text,
           revision: sha,
-          event: driftEvent(Object.fromEntries(Object.entries(drifted.instances).map(([id, entries]) => [id, entries.map(changeLine)])), revisionRef(good.revision), false),
+          event: driftEvent(Object.fromEntries(Object.entries(drifted.instances).map(([id, entries]) => [id, entries.map(changeLine)])), revisionRef(good.revision), false, this.links),
         });
         return;
       }
@@ -429,6 +434,18 @@ export class Reconciler {
       return;
     }
     const instances = targets.map((instance) => instance.id).filter((id) => !inventory.failures.some((failure) => failure.instance === id));
+    if ((trigger === 'revision' || trigger === 'break-glass') && entries > 0) {
+      // What will change, where, before it does: the group that asked sees it even if the apply is slow.
+      const changedOn = Object.values(planned.instances).filter((list) => list.length > 0).length;
+      this.notify(`plan:${sha}`, {
+        kind: 'plan',
+        channel: this.channelOf(good.revision),
+        title: `Plan for ${sha.slice(0, 12)}: ${entries} change${entries === 1 ? '' : 's'} on ${changedOn} of ${instances.length} instance(s)`,
+        text: renderPlan(planned),
+        revision: sha,
+        event: { kind: 'plan', revision: revisionRef(good.revision), instances: instances.map((id) => ({ id, changes: (planned.instances[id] ?? []).map(changeLine) })), links: this.links },
+      });
+    }
     const parts = scope.breakGlass && scope.breakGlass.length > 0 ? splitBreakGlass(planned, scope.breakGlass) : [{ plan: planned, trigger }];
     // Attempt names continue after the ones the note has: with a lost store, the counter restarts from git.
     this.options.store.seedAttemptNumber(sha, (scope.recordsInNote ?? (await this.options.notes.read(sha)).length) + 1);
@@ -509,7 +526,7 @@ export class Reconciler {
       log.error({ failed: failures.length, stopped: result?.stopped }, 'apply failed on some instances');
       const wait = this.scheduleRetry();
       this.options.status.stalled('ApplyFailed', `${revision.sha.slice(0, 12)} failed on ${failures.length} instance(s); trying again in ${Math.round(wait / 1000)} s:\n${text}`, sha);
-      this.notify(`result:${record.attempt}`, { kind: 'apply-failed', channel: this.channelOf(revision), title: `Apply of ${sha.slice(0, 12)} failed on ${failures.length} instance(s)`, text, revision: sha, event: appliedEvent(record, revisionRef(revision)) });
+      this.notify(`result:${record.attempt}`, { kind: 'apply-failed', channel: this.channelOf(revision), title: `Apply of ${sha.slice(0, 12)} failed on ${failures.length} instance(s)`, text, revision: sha, event: appliedEvent(record, revisionRef(revision), this.links) });
       return;
     }
     log.info({ outcome: record.outcome, changes: changed, durationMs: record.durationMs }, 'reconciled');
@@ -526,7 +543,7 @@ export class Reconciler {
     }
     if (changed > 0 || record.trigger === 'revision') {
       const kind = record.trigger === 'drift' ? 'drift-corrected' : record.trigger === 'break-glass' ? 'break-glass' : 'applied';
-      this.notify(`result:${record.attempt}`, { kind, channel: this.channelOf(revision), title: `${sha.slice(0, 12)} ${record.trigger === 'drift' ? 'restored' : 'applied'}: ${revision.subject ?? ''}`.trim(), text: describeRecord(record), revision: sha, event: appliedEvent(record, revisionRef(revision)) });
+      this.notify(`result:${record.attempt}`, { kind, channel: this.channelOf(revision), title: `${sha.slice(0, 12)} ${record.trigger === 'drift' ? 'restored' : 'applied'}: ${revision.subject ?? ''}`.trim(), text: describeRecord(record), revision: sha, event: appliedEvent(record, revisionRef(revision), this.links) });
     }
   }
 
@@ -663,12 +680,31 @@ export class Reconciler {
    * of approvals.yaml in force with a `notify` channel), else the operators' channel.
    */
   private channelOf(revision: Revision): string {
-    const named = revision.trailers[FLOW_TRAILER]?.[0];
+    return this.channelOfFlow(revision.trailers[FLOW_TRAILER]?.[0]);
+  }
+
+  /** The `notify` channel of flow `<platform>/<code>` in the state in force; `ops` when there is none. */
+  channelOfFlow(named: string | undefined): string {
     const slash = named?.indexOf('/') ?? -1;
     if (!named || slash < 0) return 'ops';
     const [platform, code] = [named.slice(0, slash), named.slice(slash + 1)];
     const flow = this.good?.desired.approvals.flows.find((candidate) => candidate.platform === platform && flowCode(candidate) === code);
     return flow?.notify ?? 'ops';
+  }
+
+  private putInForce(good: GoodRevision): void {
+    const changed = this.good?.revision.sha !== good.revision.sha;
+    this.good = good;
+    if (changed) this.options.onInForce?.();
+  }
+
+  private get links(): Links {
+    return this.options.links ?? {};
+  }
+
+  /** The revision in force (the last good one) and its desired state; undefined before there is one. */
+  inForce(): { sha: string; desired: DesiredState } | undefined {
+    return this.good ? { sha: this.good.revision.sha, desired: this.good.desired } : undefined;
   }
 
   private notify(key: string, notification: Parameters<Outbox['enqueue']>[1]): void {

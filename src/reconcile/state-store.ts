@@ -284,7 +284,9 @@ function prepareStatements(db: Database.Database) {
       'INSERT INTO seen (source, id, seen_at) VALUES (@source, @id, @now) ON CONFLICT (source, id) DO NOTHING',
     ),
     pruneSeen: db.prepare<[number]>('DELETE FROM seen WHERE seen_at < ?'),
-    pruneSent: db.prepare<[number]>('DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?'),
+    // A reminder is found again every day of its window (up to policy.remindBefore, at most 365
+    // days): its key must outlive the window, or it would be sent again.
+    pruneSent: db.prepare<[number, number]>("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ? AND (kind != 'reminder' OR sent_at < ?)"),
 
     receive: db.prepare<{ key: string; notice: string; now: number }>(
       'INSERT INTO inbox (key, notice, received_at, not_before) VALUES (@key, @notice, @now, @now) ON CONFLICT (key) DO NOTHING',
@@ -341,6 +343,9 @@ interface InboxRecord {
   last_error: string | null;
   not_before: number;
 }
+
+/** Longer than the longest reminder window (policy.remindBefore ≤ 365 days). */
+const REMINDER_RETENTION_MS = 400 * 86_400_000;
 
 /**
  * The reconciler's SQLite state store (WAL, `synchronous = FULL`). Every method is synchronous and
@@ -527,7 +532,7 @@ export class StateStore {
    * bound. Their keys are free again: only keys that can recur within that age need it to be long.
    */
   pruneSent(olderThanMs: number): number {
-    return this.guard('prune sent notifications', () => this.sql.pruneSent.run(this.now() - olderThanMs).changes);
+    return this.guard('prune sent notifications', () => this.sql.pruneSent.run(this.now() - olderThanMs, this.now() - REMINDER_RETENTION_MS).changes);
   }
 
   /**

@@ -7,6 +7,9 @@ export const APPROVAL_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const ROLLCALL_IDENTITY = { name: 'Rollcall', email: 'rollcall@localhost' };
 const KIND_TITLES: Record<Request['kind'], string> = { onboard: 'Onboard', offboard: 'Offboard', grant: 'Grant', revoke: 'Revoke' };
 
+/** The trailer naming the approval flow (`<platform>/<process code>`) whose group hears the results. */
+export const FLOW_TRAILER = 'Flow';
+
 /** `rollcall/<platform>-<approval id>`: the branch of one approval. */
 export function approvalBranch(event: Pick<ApprovalEvent, 'platform' | 'approvalId'>): string {
   return `rollcall/${event.platform}-${event.approvalId}`;
@@ -27,7 +30,7 @@ export function approvalMessage(event: ApprovalEvent, request: Request, login: s
     ...event.approvers.map((approver) => `Approved-by: ${person(event.platform, approver)}`),
     `Request: ${request.kind}`,
     // The flow of approvals.yaml: its group hears how the change was applied.
-    `Flow: ${event.platform}/${oneLine(event.processCode)}`,
+    `${FLOW_TRAILER}: ${event.platform}/${oneLine(event.processCode)}`,
   ];
   return [subject, ...(form.length > 0 ? [form.join('\n')] : []), trailers.join('\n')].join('\n\n') + '\n';
 }

@@ -125,6 +125,19 @@ export class DesiredRepository {
   }
 
   /**
+   * The newest value of trailer `key` on the commits up to `sha` that changed `file` (relative to
+   * the desired-state folder), e.g. the `Flow:` of the approval that last changed a user's file.
+   */
+  async lastTrailer(sha: string, file: string, key: string): Promise<string | undefined> {
+    const text = (await this.git(['log', `--format=%(trailers:key=${key},valueonly,separator=%x1f)%x1e`, `${sha}^{commit}`, '--', path.posix.join(this.path, file)])).text;
+    for (const entry of text.split('\x1e')) {
+      const value = entry.trim().split('\x1f')[0]?.trim();
+      if (value) return value;
+    }
+    return undefined;
+  }
+
+  /**
    * First-parent commits after `since` up to `head` that change `path`, oldest first; `head` itself
    * is always last even if it does not change `path`. `since` undefined, unknown, or not an ancestor
    * of head → just [head]; `since` equal to head → [] (nothing is pending).

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RollcallError } from '../../src/config/errors.js';
 import { createLogger } from '../../src/config/logger.js';
 import type { ApplyOptions, ApplyResult, Executor, FleetInstance, InstanceList, InventoryResult } from '../../src/executors/types.js';
+import type { PlanEvent } from '../../src/notify/events.js';
 import type { ObservedInstance } from '../../src/plan/observed-state.js';
 import type { Plan } from '../../src/plan/types.js';
 import { Metrics, reconcilerMetrics } from '../../src/reconcile/metrics.js';
@@ -435,7 +436,25 @@ describe('Reconciler: where results go', () => {
       ['Give zhangsan /bin/sh', 'ops-dingtalk'],
       ['Rename sunqi', 'ops'],
     ]);
-    expect(delivered.find((notification) => notification.channel === 'ops-dingtalk')?.event).toMatchObject({ kind: 'applied', revision: { approval: 'dingtalk/PI-9' } });
+    // The group hears the plan first, then the result; both name the approval.
+    expect(delivered.filter((notification) => notification.channel === 'ops-dingtalk').map((notification) => notification.event)).toMatchObject([
+      { kind: 'plan', revision: { approval: 'dingtalk/PI-9' } },
+      { kind: 'applied', revision: { approval: 'dingtalk/PI-9' } },
+    ]);
+    const plan = delivered.find((notification) => notification.event?.kind === 'plan' && notification.channel === 'ops-dingtalk')!.event as PlanEvent;
+    expect(plan.instances.flatMap((instance) => instance.changes).some((change) => change.kind === 'user' && change.name === 'zhangsan')).toBe(true);
+  });
+
+  it('plans once per revision, before applying it, and not for a retry or a drift correction', async () => {
+    const executor = new FakeExecutor();
+    const { reconciler, delivered, outbox } = reconcilerWith(executor);
+    repo.commit('Initial desired state');
+    await startIdle(reconciler);
+    reconciler.checkDrift();
+    await reconciler.idle();
+    await outbox.kick();
+    expect(delivered.filter((notification) => notification.kind === 'plan').map((notification) => notification.title)).toEqual([expect.stringMatching(/^Plan for [0-9a-f]{12}: \d+ changes on \d+ of \d+ instance\(s\)$/)]);
+    expect(delivered.map((notification) => notification.kind).indexOf('plan')).toBeLessThan(delivered.map((notification) => notification.kind).indexOf('applied'));
   });
 });
 
@@ -588,7 +607,7 @@ describe('Reconciler: failures', () => {
     expect(status.get()).toMatchObject({ state: 'Ready', lastAppliedRevision: first.sha });
     expect(status.get().instances[WEB]).toMatchObject({ state: 'Ready', lastAppliedRevision: first.sha });
     await outbox.kick();
-    expect(delivered.map((notification) => notification.kind)).toEqual(['apply-failed', 'applied']);
+    expect(delivered.map((notification) => notification.kind)).toEqual(['plan', 'apply-failed', 'applied']);
   });
 
   it('an apply that throws is recorded as failed and tried again as a new attempt', async () => {

@@ -400,6 +400,18 @@ describe('outbox', () => {
     expect(store.dueNotifications(200_000).map((row) => row.key)).toEqual(['unsent', 'sent-long-ago']);
   });
 
+  it('keeps a sent reminder past the week the others are kept: it is found again every day until its day', () => {
+    const time = clock(100_000);
+    const store = openStore({ now: time.now });
+    store.enqueue({ ...entry('reminder:E1:account:2026-12-01'), kind: 'reminder' });
+    store.markSent(store.dueNotifications(100_000)[0]!.id);
+    time.set(100_000 + 30 * 86_400_000);
+    expect(store.pruneSent(7 * 86_400_000)).toBe(0);
+    expect(store.enqueue({ ...entry('reminder:E1:account:2026-12-01'), kind: 'reminder' })).toBe(false);
+    time.set(100_000 + 401 * 86_400_000);
+    expect(store.pruneSent(7 * 86_400_000)).toBe(1);
+  });
+
   it('is exactly once by key, sent or not', () => {
     const store = openStore();
     expect(store.enqueue(entry('k-1'))).toBe(true);
