@@ -53,6 +53,11 @@ export function terraformLiteral(text: string): string {
   return text.replaceAll('${', () => '$${').replaceAll('%{', () => '%%{');
 }
 
+/** An http(s) target's type: its URL's scheme (http only on the loopback, see stack-config.ts). */
+function schemeOf(url: string): 'http' | 'https' {
+  return new URL(url).protocol === 'https:' ? 'https' : 'http';
+}
+
 /** The event patterns of the rules, as objects (the rules hold them as JSON strings). */
 export function eventPatterns(platforms: RollcallStackConfig['platforms']): { approvals: object; cloudAssistantResults: object; newInstances: object } {
   return {
@@ -98,7 +103,7 @@ export class RollcallStack extends TerraformStack {
     const secretHeaders = config.ingressSecret !== undefined ? terraformLiteral(JSON.stringify({ [SECRET_HEADER]: config.ingressSecret })) : JSON.stringify({ [SECRET_HEADER]: this.secretVariable().stringValue });
     const ingressTarget = (retry: 'BACKOFF_RETRY' | 'EXPONENTIAL_DECAY_RETRY'): EventBridgeRuleTargets => ({
       targetId: 'rollcall-ingress',
-      type: new URL(ingressEndpoint).protocol === 'https:' ? 'https' : 'http',
+      type: schemeOf(ingressEndpoint),
       endpoint: terraformLiteral(ingressEndpoint),
       pushRetryStrategy: retry,
       ...(config.deadLetterQueueArn !== undefined ? { deadLetterQueue: { arn: config.deadLetterQueueArn } } : {}),
@@ -154,7 +159,7 @@ export class RollcallStack extends TerraformStack {
     if (lark !== undefined) {
       noticeTargets.push({
         targetId: 'lark-notice',
-        type: 'https',
+        type: schemeOf(lark.webhook),
         endpoint: terraformLiteral(lark.webhook),
         pushRetryStrategy: 'BACKOFF_RETRY',
         paramList: [

@@ -74,7 +74,7 @@ export const RollcallStackConfig = z.strictObject({
    */
   instanceTags: z.record(z.string().min(1).max(128), z.string().max(128)).optional(),
   /** Seconds Cloud Assistant lets the registered agent command run. Default 600. */
-  commandTimeoutSeconds: z.int().min(10).max(86_400).default(600),
+  commandTimeoutSeconds: z.int({ error: 'must be a whole number of seconds' }).min(10, { error: 'must be at least 10 seconds' }).max(86_400, { error: 'must be at most 86400 seconds (a day)' }).default(600),
 });
 export type RollcallStackConfig = z.output<typeof RollcallStackConfig>;
 /** What a caller writes: defaults may be left out. */
@@ -91,11 +91,21 @@ export function parseStackConfig(input: unknown, where: string, names: Readonly<
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const key = issue.path.join('.');
-    const unknownKeys = issue.code === 'unrecognized_keys' ? ` ${issue.keys.join(', ')}` : '';
     const name = names[key] ?? names[String(issue.path[0] ?? '')] ?? key;
-    return `${name || 'the configuration'}${unknownKeys}: ${issue.message}`;
+    if (issue.code === 'unrecognized_keys') {
+      const known = Object.keys(RollcallStackConfig.shape).join(', ');
+      return `${key ? `${name}: ` : ''}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (the keys are ${key ? 'listed in stack-config.ts' : known})`;
+    }
+    if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) return `${name}: is required`;
+    return `${name || 'the configuration'}: ${issue.message}`;
   });
   throw new RollcallError('invalid-input', `stack configuration (${where}): ${problems.join('; ')}`);
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  return value;
 }
 
 /** The environment variable of each key, for {@link readStackConfig} and its messages. */

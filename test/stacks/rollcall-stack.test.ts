@@ -194,7 +194,8 @@ describe('RollcallStack: what the configuration changes', () => {
     expect(message).toContain('platforms: name at least one platform: dingtalk, lark');
     expect(message).toContain('ingressSecret: must be at least 16 characters');
     expect(message).toMatch(/instanceTags/);
-    expect(() => synthStack({ ...MINIMAL_CONFIG, platform: ['dingtalk'] } as never)).toThrow(/Unrecognized key.*platform/);
+    expect(() => synthStack({ ...MINIMAL_CONFIG, platform: ['dingtalk'] } as never)).toThrow(/unknown key platform \(the keys are region, /);
+    expect(() => synthStack({ ...MINIMAL_CONFIG, commandTimeoutSeconds: 5 })).toThrow(/commandTimeoutSeconds: must be at least 10 seconds/);
   });
 });
 
