@@ -85,7 +85,14 @@ export async function devCommand(options: DevOptions, io: CliIo): Promise<number
       deliveries: chatDeliveries(apps, paths, `http://127.0.0.1:${port}`),
     });
     cleanups.unshift(() => chat.close());
-    const env = { ...io.env, ALIBABA_CLOUD_ACCESS_KEY_ID: emulator.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: emulator.accessKeySecret, ...chatEnvironment(apps, paths, chat) };
+    const env = {
+      ...io.env,
+      ALIBABA_CLOUD_ACCESS_KEY_ID: emulator.accessKeyId,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: emulator.accessKeySecret,
+      ...chatEnvironment(apps, paths, chat),
+      // The groups' messages link to the status page, here on this machine.
+      ROLLCALL_PUBLIC_URL: io.env.ROLLCALL_PUBLIC_URL || `http://127.0.0.1:${port}`,
+    };
     const daemon = await startServing(
       { repo, path: folder, port, stateDir: path.join(scratch, 'state'), fleetFlags: { endpoint: emulator.endpoint } },
       { ...io, env },
