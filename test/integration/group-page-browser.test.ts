@@ -89,8 +89,10 @@ describe.skipIf(executablePath === undefined)('the group page in headless Chromi
       expect(await dingtalk.send(renderDingtalk(event, { language: 'en' }))).toMatchObject({ ok: true });
       expect(await lark.send(renderLark(event, { language: 'en' }))).toMatchObject({ ok: true });
     };
-    const { page, problems } = await newPage();
+    let opened: Page | undefined;
     try {
+      const { page, problems } = await newPage();
+      opened = page;
       await send(received);
       await page.goto(`${chat.url}/chat`);
       await markDocument(page);
@@ -135,7 +137,7 @@ describe.skipIf(executablePath === undefined)('the group page in headless Chromi
       await expectSameDocument(page);
       expect(problems).toEqual([]);
     } finally {
-      await page.close();
+      await opened?.close();
       await chat.close();
     }
   });
@@ -153,10 +155,14 @@ describe.skipIf(executablePath === undefined || sandboxSkip !== undefined)('the 
       { dir: 'desired-state', port: 0, instancesPerTag: 1, stopped, onStarted: started },
       { stdout: sink, stderr: process.stderr, env, cwd: process.cwd(), log: createLogger(env, { write: () => true }) },
     );
-    const [{ page, problems }, dev] = await Promise.all([newPage(), running]);
     const dingtalkGroup = 'ops-dingtalk (DingTalk)';
     const larkGroup = 'ops-lark (Lark)';
+    let opened: Page | undefined;
     try {
+      // rollcall dev failing to start ends the test with its error, not with a timeout.
+      const dev = await Promise.race([running, done.then((code) => Promise.reject(new Error(`rollcall dev exited with ${code} before it started`)))]);
+      const { page, problems } = await newPage();
+      opened = page;
       const approve = await runCli(['approve', '--emulator', dev.chat, '--platform', 'dingtalk', '--flow', 'onboard', '--originator', 'hr-lin', '--approver', 'it-zhao', '--field', 'empId=E2001', '--field', 'login=qianjiu', '--field', 'name=Qian Jiu', '--field', 'role=devops']);
       expect(approve.code).toBe(0);
       await page.goto(`${dev.chat}/chat`);
@@ -195,7 +201,7 @@ describe.skipIf(executablePath === undefined || sandboxSkip !== undefined)('the 
       await expectSameDocument(page);
       expect(problems).toEqual([]);
     } finally {
-      await page.close();
+      await opened?.close();
       stop();
       expect(await done).toBe(0);
     }
