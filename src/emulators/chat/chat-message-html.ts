@@ -310,7 +310,7 @@ function larkHtml(type: string, body: Json): string {
 function dingtalkMentions(html: string, body: Json): string {
   const at = obj(body['at']);
   const ids = [...arr(at['atUserIds']), ...arr(at['atMobiles'])].map(str).filter((id) => id !== '');
-  // Text between tags only: an address inside an href (mailto:a@b) stays as it is.
+  // Text between tags only: a user@host inside an href stays as it is.
   const marked = html
     .split(/(<[^>]*>)/)
     .map((part, index) => (index % 2 === 1 ? part : ids.reduce((text, id) => text.split(`@${escapeHtml(id)}`).join(`\u0000${escapeHtml(id)}\u0001`), part)))
