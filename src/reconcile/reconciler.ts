@@ -104,6 +104,8 @@ export class Reconciler {
   private stopping = false;
   private busy = false;
   private recoveredFlag = false;
+  /** A reconcile failed for want of the fleet (and the operators were told); the next that gets through ends it. */
+  private fleetUnreachable = false;
   private idleWaiters: (() => void)[] = [];
   private driftTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -194,6 +196,7 @@ export class Reconciler {
       this.busy = true;
       try {
         await this.reconcile(work);
+        this.fleetUnreachable = false;
       } catch (error) {
         this.failed(work, error);
       }
@@ -622,6 +625,19 @@ export class Reconciler {
     this.options.metrics.reconciles.inc({ trigger: work.kind, result: 'failed' });
     const wait = this.scheduleRetry();
     this.options.status.stalled(gitProblem ? 'GitOperationFailed' : 'FleetUnreachable', `${message}; trying again in ${Math.round(wait / 1000)} s`, sha);
+    // Operators hear of it once when it begins, not at every retry; the status page has the rest.
+    if (!gitProblem && !this.fleetUnreachable) {
+      this.fleetUnreachable = true;
+      const revision = work.kind === 'revision' ? work.revision : work.good.revision;
+      this.notify(`unreachable:${sha}:${Date.now()}`, {
+        kind: 'stalled',
+        channel: 'ops',
+        title: `Cloud Assistant unreachable: ${sha.slice(0, 12)} not applied`,
+        text: message,
+        revision: sha,
+        event: { kind: 'stalled', reason: 'unreachable', revision: revisionRef(revision), message, links: this.links },
+      });
+    }
     // The revision is tried again from the start when the retry is due; later ones wait for it.
     if (work.kind === 'revision') this.held = work.revision;
   }

@@ -610,6 +610,26 @@ describe('Reconciler: failures', () => {
     expect(delivered.map((notification) => notification.kind)).toEqual(['plan', 'apply-failed', 'applied']);
   });
 
+  it('tells the operators once when Cloud Assistant cannot be reached, not at every retry', async () => {
+    class Unreachable extends FakeExecutor {
+      failures = 3;
+      override async instances(): Promise<InstanceList> {
+        if (this.failures-- > 0) throw new RollcallError('cloud-api', 'connect ECONNREFUSED ecs.cn-hangzhou.aliyuncs.com:443');
+        return super.instances();
+      }
+    }
+    const executor = new Unreachable();
+    const { reconciler, delivered, outbox } = reconcilerWith(executor, { retryBaseMs: 20 });
+    repo.commit('Initial desired state');
+    void reconciler.start();
+    await waitFor('the fleet reachable again and the revision applied', () => store.getMeta('lastAppliedRevision') !== undefined);
+    await outbox.kick();
+    const stalls = delivered.filter((notification) => notification.event?.kind === 'stalled');
+    expect(stalls).toHaveLength(1);
+    expect(stalls[0]).toMatchObject({ channel: 'ops', event: { reason: 'unreachable', message: expect.stringContaining('ECONNREFUSED') } });
+    expect(delivered.some((notification) => notification.kind === 'applied')).toBe(true);
+  });
+
   it('an apply that throws is recorded as failed and tried again as a new attempt', async () => {
     const executor = new FakeExecutor(async (call, index) => {
       if (index === 0) throw new RollcallError('cloud-api', 'DescribeInvocations: connection reset');
