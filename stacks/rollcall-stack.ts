@@ -118,7 +118,7 @@ export class RollcallStack extends TerraformStack {
     const patterns = eventPatterns(config.platforms);
 
     // Approvals: the platforms post their webhooks to an HTTPS source on rollcall's own bus.
-    this.bus = new EventBridgeEventBus(this, 'bus', { eventBusName: config.busName, description: 'rollcall: DingTalk and Lark approval events' });
+    this.bus = new EventBridgeEventBus(this, 'bus', { eventBusName: config.busName, description: 'rollcall: approval events from the chat platforms' });
     for (const platform of config.platforms) {
       // An HTTP source names the events it takes in after itself: the source is the rule's filter.
       this.sources[platform] = new EventBridgeEventSourceV2(this, `${platform}-approvals`, {
