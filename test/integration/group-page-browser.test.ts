@@ -169,6 +169,8 @@ describe.skipIf(executablePath === undefined || sandboxSkip !== undefined)('the 
       await markDocument(page);
 
       // The request received names the login and mentions the requester, rendered (no markdown left).
+      // (rollcall dev's messages carry no links yet: commits, not pull requests, and no public URL
+      // for status or history; the link buttons are checked with rollcall's own messages above.)
       const messages = groupMessages(page, dingtalkGroup);
       const receivedMessage = messages.filter({ has: page.locator('h6', { hasText: 'request received, onboard qianjiu' }) });
       await receivedMessage.waitFor({ timeout: 30_000 });
