@@ -82,8 +82,9 @@ const COMMANDS: Record<string, Command> = {
     run: (values, _positionals, io) => inventoryCommand({ dir: dirOption(values, io), json: Boolean(values.json), executor: executorFromFlags(values, io) }, io),
   },
   emulate: {
-    summary: 'run one emulator alone in the foreground (ecs, chat); prints its endpoint as one JSON line',
-    usage: 'rollcall emulate ecs [--port P] [--instances N] [--tags k=v…] [--region R]\n       rollcall emulate chat [--port P] [--deliver-to ROLLCALL_URL] [--dingtalk-via http|stream] [--lark-via http|long-connection]',
+    summary: 'run one emulator alone in the foreground (ecs, chat, eventbridge); prints its endpoint as one JSON line',
+    usage:
+      'rollcall emulate ecs [--port P] [--instances N] [--tags k=v…] [--region R]\n       rollcall emulate chat [--port P] [--deliver-to ROLLCALL_URL] [--dingtalk-via http|stream] [--lark-via http|long-connection]\n       rollcall emulate eventbridge [--port P] [--rules cdk.tf.json] [--redirect FROM=TO…] [--region R]   (the stack\'s variables as TF_VAR_*)',
     options: {
       port: { type: 'string' },
       instances: { type: 'string' },
@@ -92,6 +93,8 @@ const COMMANDS: Record<string, Command> = {
       'deliver-to': { type: 'string' },
       'dingtalk-via': { type: 'string' },
       'lark-via': { type: 'string' },
+      rules: { type: 'string' },
+      redirect: { type: 'string', multiple: true },
     },
     run: (values, positionals, io) =>
       emulateCommand(
@@ -104,6 +107,8 @@ const COMMANDS: Record<string, Command> = {
           ...(typeof values['deliver-to'] === 'string' ? { deliverTo: values['deliver-to'] } : {}),
           ...(typeof values['dingtalk-via'] === 'string' ? { dingtalkVia: values['dingtalk-via'] } : {}),
           ...(typeof values['lark-via'] === 'string' ? { larkVia: values['lark-via'] } : {}),
+          ...(typeof values.rules === 'string' ? { rules: values.rules } : {}),
+          redirects: (values.redirect as string[] | undefined) ?? [],
         },
         io,
       ),

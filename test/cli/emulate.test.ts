@@ -1,13 +1,23 @@
+import * as EventBridgeNamespace from '@alicloud/eventbridge';
+import type EventBridgeModule from '@alicloud/eventbridge';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/config/logger.js';
 import { Ecs, createEcsClient } from '../../src/executors/cloud-assistant/create-ecs-client.js';
 import { connectDingtalkStream } from '../../src/ingress/dingtalk/stream-connection.js';
 import { sandboxSkipReason } from '../integration/agent-harness.js';
+import { rollcallLikeStack, startReceiver } from '../emulators/eventbridge/bus-fixture.js';
 import { runCli } from './run-cli.js';
+
+// @alicloud/eventbridge is CommonJS: vitest's namespace holds its exports (native ESM: `default` does).
+const fallback = (EventBridgeNamespace as { default?: unknown }).default;
+const eventbridge = (typeof fallback === 'object' && fallback !== null ? fallback : EventBridgeNamespace) as unknown as typeof EventBridgeNamespace & { default: typeof EventBridgeModule.default };
 
 const skip = await sandboxSkipReason();
 
@@ -72,10 +82,63 @@ describe('rollcall emulate', () => {
     }
   }, 30_000);
 
+  it('eventbridge: runs the rules of a cdk.tf.json with TF_VAR_ secrets, prints its endpoint, keys and webhooks, serves the SDK, stops on SIGTERM', async () => {
+    const ingress = await startReceiver();
+    const dir = await mkdtemp(join(tmpdir(), 'rollcall-emulate-eb-'));
+    const rules = join(dir, 'cdk.tf.json');
+    await writeFile(rules, JSON.stringify(rollcallLikeStack('https://rollcall.example.com/ingress/eventbridge')));
+    const child = spawn(process.execPath, ['src/cli/bin.js', 'emulate', 'eventbridge', '--port', '0', '--rules', rules, '--redirect', `https://rollcall.example.com=${ingress.url}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TF_VAR_ingress_secret: 'from-the-environment', ROLLCALL_LOG_LEVEL: 'info' },
+    });
+    let logs = '';
+    child.stderr!.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+    try {
+      const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+      const printed = JSON.parse(line) as { endpoint: string; url: string; accessKeyId: string; accessKeySecret: string; regionId: string; buses: string[]; rules: string[]; sources: Record<string, string>; publishUrl: string };
+      expect(printed.endpoint).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(printed).toMatchObject({ url: `http://${printed.endpoint}`, regionId: 'cn-hangzhou', buses: ['default', 'rollcall'], rules: ['rollcall/approvals', 'default/cloud-assistant-results'], publishUrl: `http://${printed.endpoint}/emulator/publish` });
+      expect(printed.sources['dingtalk.approval']).toMatch(/\/webhook\/putEvents\?token=/);
+
+      const client = new eventbridge.default(new eventbridge.Config({ accessKeyId: printed.accessKeyId, accessKeySecret: printed.accessKeySecret, endpoint: printed.endpoint, protocol: 'http' }));
+      const data = Buffer.from(JSON.stringify({ processInstanceId: 'pi-1', result: 'agree' }));
+      const reply = await client.putEvents([new eventbridge.CloudEvent({ id: 'cli-1', source: 'dingtalk.approval', type: 'dingtalk:approval:bpms_instance_change', data, extensions: { aliyuneventbusname: 'rollcall' } })]);
+      expect(reply.failedEntryCount).toBe(0);
+      for (let waited = 0; ingress.received.length === 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(ingress.received).toEqual([expect.objectContaining({ path: '/ingress/eventbridge', headers: expect.objectContaining({ 'x-rollcall-secret': 'from-the-environment' }) })]);
+      const deliveries = (await (await fetch(`${printed.url}/emulator/deliveries`)).json()) as { deliveries: { eventId: string; ok: boolean }[] };
+      expect(deliveries.deliveries).toEqual([expect.objectContaining({ eventId: 'cli-1', ok: true })]);
+
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number];
+      expect(code).toBe(0);
+      expect(logs).toContain('EventBridge emulator stopped');
+      expect(logs).not.toContain('from-the-environment');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await ingress.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('eventbridge: says what is wrong with the rules file or the flags', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rollcall-emulate-eb-'));
+    try {
+      expect((await runCli(['emulate', 'eventbridge', '--rules', 'missing.json'], { cwd: dir })).stderr).toContain('cannot read the rules file');
+      await writeFile(join(dir, 'cdk.tf.json'), JSON.stringify(rollcallLikeStack('https://rollcall.example.com/ingress/eventbridge')));
+      const unset = await runCli(['emulate', 'eventbridge', '--rules', 'cdk.tf.json'], { cwd: dir });
+      expect(unset.code).toBe(1);
+      expect(unset.stderr).toContain('${var.ingress_secret} has no value: set TF_VAR_ingress_secret');
+      expect((await runCli(['emulate', 'eventbridge', '--redirect', 'https://a.example.com'], { cwd: dir })).stderr).toContain('--redirect https://a.example.com: write it as FROM=TO');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('says which emulators there are, and what a chat emulator needs for HTTP callbacks', async () => {
     const run = await runCli(['emulate', 'eventbus']);
     expect(run.code).toBe(64);
-    expect(run.stderr).toContain('no eventbus emulator: emulate ecs or emulate chat');
+    expect(run.stderr).toContain('no eventbus emulator: emulate ecs, chat or eventbridge');
     expect((await runCli(['emulate', 'ecs', '--tags', 'novalue'])).stderr).toContain('--tags novalue: write tags as key=value');
     expect((await runCli(['emulate', 'chat', '--dingtalk-via', 'http'])).stderr).toContain("HTTP callbacks need rollcall's address: pass --deliver-to");
     expect((await runCli(['emulate', 'chat', '--lark-via', 'carrier-pigeon'])).stderr).toContain('--lark-via carrier-pigeon: must be http or long-connection');

@@ -10,7 +10,7 @@
 export interface TerraformScope {
   /** The parsed `cdk.tf.json`. */
   document: Record<string, unknown>;
-  /** Values of `var.NAME`, first choice (the CLI's `--var NAME=VALUE`). */
+  /** Values of `var.NAME`, first choice (given by a caller in code). */
   variables: Readonly<Record<string, string>>;
   /** `TF_VAR_NAME` is read from here when `variables` has no NAME, as Terraform does. */
   env: NodeJS.ProcessEnv;
@@ -163,7 +163,7 @@ function variableValue(name: string, scope: TerraformScope): unknown {
   const declared = record(record(scope.document['variable'])?.[name]);
   if (declared === undefined) throw new UnresolvedReference(`\${var.${name}}: the file declares no variable ${name}`);
   if ('default' in declared) return declared['default'];
-  throw new UnresolvedReference(`\${var.${name}} has no value: set TF_VAR_${name} or pass --var ${name}=VALUE`);
+  throw new UnresolvedReference(`\${var.${name}} has no value: set TF_VAR_${name} (secrets too: Terraform reads them the same way)`);
 }
 
 function record(value: unknown): Record<string, unknown> | undefined {

@@ -54,7 +54,7 @@ describe('Terraform references', () => {
       }
       return 'resolved';
     };
-    expect(message('${var.secret}', { env: {} })).toBe('${var.secret} has no value: set TF_VAR_secret or pass --var secret=VALUE');
+    expect(message('${var.secret}', { env: {} })).toBe('${var.secret} has no value: set TF_VAR_secret (secrets too: Terraform reads them the same way)');
     expect(message('${var.nope}')).toContain('the file declares no variable nope');
     expect(message('${alicloud_event_bridge_event_bus.other.event_bus_name}')).toContain('the file has no resource alicloud_event_bridge_event_bus.other');
     expect(message('${alicloud_event_bridge_event_bus.bus.arn}')).toContain('sets no arn (a value only the cloud knows after apply)');
