@@ -3,17 +3,27 @@ import type { Logger } from '../config/logger.js';
 import type { Channel, Platform } from '../desired/schema.js';
 import type { Notification, Notifier } from '../reconcile/outbox.js';
 import type { DigestEvent, NotifyEvent } from './events.js';
-import { renderDingtalk } from './render-dingtalk.js';
-import { renderLark } from './render-lark.js';
+import { DINGTALK_MAX_BYTES, renderDingtalk } from './render-dingtalk.js';
+import { LARK_MAX_BYTES, renderLark } from './render-lark.js';
+import { serializedBytes } from './render-text.js';
 import { createRobotSender, type RobotSender } from './robots/robot-sender.js';
 
-/** Turns an event into a platform's robot message body. */
-export type RenderMessage = (platform: Platform, event: NotifyEvent) => object;
+/**
+ * Turns an event into a platform's robot message body that fits in `maxBytes` (default: the
+ * platform's limit; lists that do not fit are summarised with counts).
+ */
+export type RenderMessage = (platform: Platform, event: NotifyEvent, maxBytes?: number) => object;
 
 /** The renderers of both platforms in one language (ROLLCALL_LANGUAGE: zh, the default, or en). */
 export function renderIn(language: 'zh' | 'en'): RenderMessage {
-  return (platform, event) => (platform === 'dingtalk' ? renderDingtalk(event, { language }) : renderLark(event, { language }));
+  return (platform, event, maxBytes) => {
+    const options = { language, ...(maxBytes !== undefined ? { maxBytes } : {}) };
+    return platform === 'dingtalk' ? renderDingtalk(event, options) : renderLark(event, options);
+  };
 }
+
+/** The most a robot message may take, serialized (the renderers' defaults). */
+const MAX_BYTES: Record<Platform, number> = { dingtalk: DINGTALK_MAX_BYTES, lark: LARK_MAX_BYTES };
 
 export interface ChatNotifierOptions {
   /** approvals.yaml's `channels` as they are now (they change with commits). */
@@ -65,18 +75,50 @@ export class ChatNotifier implements Notifier {
     await this.#send(notification.channel, eventOf(notification), [notification]);
   }
 
-  async deliverDigest(channel: string, notifications: readonly Notification[]): Promise<void> {
+  /**
+   * As many of the notifications, from the first, as one message can show whole (every event's
+   * line and every login listed): resolves with how many it carried, and the outbox keeps the rest
+   * for the next message. A digest the renderer had to summarise ("… and 206 more") would leave
+   * requests named nowhere, though they were marked sent.
+   */
+  async deliverDigest(channel: string, notifications: readonly Notification[]): Promise<number> {
     await this.#refresh();
-    const events = notifications.map(eventOf).flatMap((event) => (event.kind === 'digest' ? event.events : [event]));
-    const at = new Date(this.#now()).toISOString();
-    const digest: DigestEvent = { kind: 'digest', events, from: at, to: at };
-    await this.#send(channel, digest, notifications);
+    const { platform, sender } = this.#resolve(channel);
+    // Without a robot they all go to the log, which has no size limit.
+    const carried = platform === undefined || sender === undefined ? notifications.length : this.#wholeDigestCount(platform, notifications);
+    const taken = notifications.slice(0, carried);
+    await this.#send(channel, taken.length === 1 ? eventOf(taken[0]!) : this.#digest(taken), taken);
+    return carried;
   }
 
   /** For status: each robot's pause and last failure (webhooks redacted). */
   robots(): { channel: string; target: string; pausedUntil?: number; lastFailure?: { code: string | number; message: string; fix?: string } }[] {
     const now = this.#now();
     return [...this.#senders.entries()].map(([key, sender]) => ({ channel: key.split('\n')[0]!, ...sender.status(now) }));
+  }
+
+  #digest(notifications: readonly Notification[]): DigestEvent {
+    const events = notifications.map(eventOf).flatMap((event) => (event.kind === 'digest' ? event.events : [event]));
+    const at = new Date(this.#now()).toISOString();
+    return { kind: 'digest', events, from: at, to: at };
+  }
+
+  /**
+   * The most notifications, from the first, whose digest renders whole within the platform's
+   * limit (a binary search: a digest of more events is never smaller). At least one: a single
+   * event too large for a message is the renderer's to summarise.
+   */
+  #wholeDigestCount(platform: Platform, notifications: readonly Notification[]): number {
+    const whole = (count: number) => serializedBytes(this.#options.render(platform, this.#digest(notifications.slice(0, count)), Number.POSITIVE_INFINITY)) <= MAX_BYTES[platform];
+    if (whole(notifications.length)) return notifications.length;
+    let low = 1;
+    let high = notifications.length - 1;
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      if (whole(middle)) low = middle;
+      else high = middle - 1;
+    }
+    return low;
   }
 
   async #send(channel: string, event: NotifyEvent, notifications: readonly Notification[]): Promise<void> {

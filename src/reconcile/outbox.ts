@@ -21,9 +21,12 @@ export interface Notifier {
   deliver(notification: Notification): Promise<void>;
   /**
    * Several notifications of one channel as one message (a digest), when the channel's rate limit
-   * let them pile up. Without it they are delivered one by one.
+   * let them pile up. Without it they are delivered one by one. Resolves with how many of them,
+   * from the first, the message carried when it could not carry them all (a message has a size
+   * limit, and a digest must name everything in it): the rest stay queued for the next message.
+   * Nothing (or their number): all of them.
    */
-  deliverDigest?(channel: string, notifications: readonly Notification[]): Promise<void>;
+  deliverDigest?(channel: string, notifications: readonly Notification[]): Promise<number | void>;
   /** How long until the channel can take a message (its rate limit, or a pause the platform imposed); 0: now. */
   readyIn?(channel: string): number;
 }
@@ -113,9 +116,11 @@ export class Outbox {
         const batch = entries.length > 1 && this.notifier.deliverDigest ? entries : entries.slice(0, 1);
         const notifications = batch.map((entry) => JSON.parse(entry.payload) as Notification);
         try {
-          if (batch.length > 1) await this.notifier.deliverDigest!(channel, notifications);
+          let carried = batch.length;
+          if (batch.length > 1) carried = deliveredCount(await this.notifier.deliverDigest!(channel, notifications), batch.length);
           else await this.notifier.deliver(notifications[0]!);
-          for (const entry of batch) this.store.markSent(entry.id);
+          // Only what the message carried is sent; the rest is due at once and goes in the next one.
+          for (const entry of batch.slice(0, carried)) this.store.markSent(entry.id);
           progressed = true;
         } catch (error) {
           for (const entry of batch) {
@@ -133,4 +138,10 @@ export class Outbox {
     clearTimeout(this.timer);
     if (pending > 0 && !this.stopped) this.timer = setTimeout(() => void this.kick(), nextCheck).unref();
   }
+}
+
+/** How many of a digest's `offered` notifications the notifier says it carried: all of them unless it said fewer (at least one, as it resolved). */
+function deliveredCount(said: number | void, offered: number): number {
+  if (typeof said !== 'number' || !Number.isFinite(said)) return offered;
+  return Math.min(offered, Math.max(1, Math.floor(said)));
 }
