@@ -3,7 +3,7 @@ import type EventBridgeModule from '@alicloud/eventbridge';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -85,9 +85,11 @@ describe('rollcall emulate', () => {
   it('eventbridge: runs the rules of a cdk.tf.json with TF_VAR_ secrets, prints its endpoint, keys and webhooks, serves the SDK, stops on SIGTERM', async () => {
     const ingress = await startReceiver();
     const dir = await mkdtemp(join(tmpdir(), 'rollcall-emulate-eb-'));
-    const rules = join(dir, 'cdk.tf.json');
-    await writeFile(rules, JSON.stringify(rollcallLikeStack('https://rollcall.example.com/ingress/eventbridge')));
-    const child = spawn(process.execPath, ['src/cli/bin.js', 'emulate', 'eventbridge', '--port', '0', '--rules', rules, '--redirect', `https://rollcall.example.com=${ingress.url}`], {
+    // Where npm run synth writes it: found without --rules.
+    await mkdir(join(dir, 'cdktf.out', 'stacks', 'rollcall'), { recursive: true });
+    await writeFile(join(dir, 'cdktf.out', 'stacks', 'rollcall', 'cdk.tf.json'), JSON.stringify(rollcallLikeStack('https://rollcall.example.com/ingress/eventbridge')));
+    const child = spawn(process.execPath, [join(process.cwd(), 'src/cli/bin.js'), 'emulate', 'eventbridge', '--port', '0', '--redirect', `https://rollcall.example.com=${ingress.url}`], {
+      cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TF_VAR_ingress_secret: 'from-the-environment', ROLLCALL_LOG_LEVEL: 'info' },
     });
@@ -130,6 +132,11 @@ describe('rollcall emulate', () => {
       expect(unset.code).toBe(1);
       expect(unset.stderr).toContain('${var.ingress_secret} has no value: set TF_VAR_ingress_secret');
       expect((await runCli(['emulate', 'eventbridge', '--redirect', 'https://a.example.com'], { cwd: dir })).stderr).toContain('--redirect https://a.example.com: write it as FROM=TO');
+      for (const stack of ['one', 'two']) {
+        await mkdir(join(dir, 'cdktf.out', 'stacks', stack), { recursive: true });
+        await writeFile(join(dir, 'cdktf.out', 'stacks', stack, 'cdk.tf.json'), '{}');
+      }
+      expect((await runCli(['emulate', 'eventbridge'], { cwd: dir })).stderr).toContain('cdktf.out/stacks has 2 stacks');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
