@@ -150,6 +150,7 @@ describe.skipIf(executablePath === undefined || sandboxSkip !== undefined)('the 
     const stopped = new Promise<void>((resolve) => (stop = resolve));
     let started!: (dev: { url: string; repo: string; chat: string }) => void;
     const running = new Promise<{ url: string; repo: string; chat: string }>((resolve) => (started = resolve));
+    // rollcall dev links the groups' messages to its own status page (ROLLCALL_PUBLIC_URL unset).
     const env = { ROLLCALL_LOG_LEVEL: 'warn', ROLLCALL_LANGUAGE: 'en' };
     const done = devCommand(
       { dir: 'desired-state', port: 0, instancesPerTag: 1, stopped, onStarted: started },
@@ -169,8 +170,6 @@ describe.skipIf(executablePath === undefined || sandboxSkip !== undefined)('the 
       await markDocument(page);
 
       // The request received names the login and mentions the requester, rendered (no markdown left).
-      // (rollcall dev's messages carry no links yet: commits, not pull requests, and no public URL
-      // for status or history; the link buttons are checked with rollcall's own messages above.)
       const messages = groupMessages(page, dingtalkGroup);
       const receivedMessage = messages.filter({ has: page.locator('h6', { hasText: 'request received, onboard qianjiu' }) });
       await receivedMessage.waitFor({ timeout: 30_000 });
@@ -182,6 +181,8 @@ describe.skipIf(executablePath === undefined || sandboxSkip !== undefined)('the 
       const appliedMessage = messages.filter({ has: page.locator('h6', { hasText: /applied [0-9a-f]{12}, 3 instances ok/ }) }).filter({ hasText: 'Onboard E2001 (qianjiu)' });
       await appliedMessage.waitFor({ timeout: 30_000 });
       expect(await appliedMessage.innerText()).toMatch(/Created \(1\):\s*qianjiu/);
+      // It mentions the requester, so DingTalk gets markdown: the status page is an inline link there.
+      expect(await appliedMessage.locator('a', { hasText: 'Status' }).getAttribute('href')).toBe(`${dev.url}/status`);
       expect(Number(await appliedMessage.getAttribute('data-seq'))).toBeGreaterThan(Number(await receivedMessage.getAttribute('data-seq')));
 
       // A request made now, in Lark, appears in its own group, at the bottom, without a reload.
@@ -199,6 +200,13 @@ describe.skipIf(executablePath === undefined || sandboxSkip !== undefined)('the 
       await grantApplied.waitFor({ timeout: 30_000 });
       expect(await grantApplied.locator('.div', { hasText: 'Updated (1)' }).innerText()).toMatch(/Updated \(1\)\s+fengsan/);
       expect(await lark.last().getAttribute('id')).toBe(await grantApplied.getAttribute('id'));
+      // Lark's card has the link button, and it opens rollcall's status page.
+      const statusButton = grantApplied.locator('.buttons a.button', { hasText: 'Status' });
+      expect(await statusButton.getAttribute('href')).toBe(`${dev.url}/status`);
+      const [statusPage] = await Promise.all([page.waitForEvent('popup'), statusButton.click()]);
+      await statusPage.waitForLoadState();
+      expect(await statusPage.locator('body').innerText()).toContain('lastAppliedRevision');
+      await statusPage.close();
       expect(await scrolledToBottom(page, larkGroup)).toBe(true);
       await expectSameDocument(page);
       expect(problems).toEqual([]);
