@@ -6,6 +6,7 @@ import type { Executor } from '../executors/types.js';
 import { startHttpServer, type HttpServer } from '../ingress/http-server.js';
 import { readIngressConfig } from '../ingress/ingress-config.js';
 import { ChatNotifier, renderIn } from '../notify/chat-notifier.js';
+import { eventBusPublisherFromEnv } from '../notify/event-bus-publisher.js';
 import type { Links } from '../notify/events.js';
 import { FLOW_TRAILER } from '../requests/approval-message.js';
 import { DesiredRepository } from '../source/desired-repository.js';
@@ -120,6 +121,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       metrics.outboxPending.set(pending);
       if (chat) status.robots(chat.robots());
     });
+    // rollcall's own events on an EventBridge bus (ROLLCALL_EVENT_BUS), for other systems: best effort.
+    const eventBus = eventBusPublisherFromEnv(options.env, log);
+    if (eventBus) {
+      outbox.onStored((key, notification) => eventBus.publish(key, notification));
+      cleanups.unshift(() => eventBus.stop());
+    }
     const executors = new Map<string, Promise<Executor>>();
     /** The executors made so far, for wake-ups that must not wait for one to be made. */
     const madeExecutors = new Set<Executor>();

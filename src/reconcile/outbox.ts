@@ -55,6 +55,7 @@ export class Outbox {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly listeners: ((key: string, notification: Notification) => void)[] = [];
 
   constructor(
     private readonly store: StateStore,
@@ -66,8 +67,21 @@ export class Outbox {
   /** Stores the notification (once per key) and starts sending it; false when the key was stored before. */
   enqueue(key: string, notification: Notification): boolean {
     if (!this.store.enqueue({ key, channel: notification.channel, kind: notification.kind, payload: JSON.stringify(notification) })) return false;
+    for (const listener of this.listeners) {
+      try {
+        listener(key, notification);
+      } catch (error) {
+        // Whoever else hears of notifications (the event bus) never stands in the chat's way.
+        this.log.warn({ err: error, key }, 'a notification listener failed');
+      }
+    }
     void this.kick();
     return true;
+  }
+
+  /** Tells `listener` of each notification newly stored (once per key), synchronously: it must not block. */
+  onStored(listener: (key: string, notification: Notification) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Sends everything due; a call while sending makes one more round after it. */
