@@ -62,68 +62,105 @@ export function compileEventPattern(pattern: unknown): EventMatcher {
   if (!isPlainObject(parsed)) {
     throw invalid('$', `a pattern is a JSON object of event fields, e.g. {"source": ["acs.ecs"]}; got ${describe(parsed)}`);
   }
-  const object = compileObject(parsed, '$');
-  return (event) => object.match(event);
+  return compileObject(parsed, '$');
 }
 
-interface CompiledObject {
-  match: (value: unknown) => boolean;
+/**
+ * The matcher of one object of the pattern, as a function generated for it.
+ *
+ * Why generated: closures made from the same source share V8's inline caches, so with many
+ * rules every property read (`value[name]`) and every call of a condition sees all the rules'
+ * keys and conditions and goes megamorphic (about 30x slower than a plain `===` loop with 1,000
+ * rules). A function per pattern object reads its fields with constant keys and inlines the
+ * common conditions, so its caches stay monomorphic. Only JSON.stringify'd keys and values and
+ * references into `p` (the compiled closures) go into the source: nothing from the pattern is
+ * ever evaluated as code.
+ */
+function compileObject(pattern: Record<string, unknown>, where: string): FieldMatcher {
+  // p[0]: whether the pattern holds where none of its fields exist; p[1]: arrays; then conditions.
+  const generator: Generator = { p: [false, undefined], variables: 0 };
+  const lines = objectLines(pattern, where, 'x', generator, '  ');
+  const declared = Array.from({ length: generator.variables }, (_, index) => `f${index}`).join(', ');
+  const source = [
+    '"use strict";',
+    'return function match(x) {',
+    '  if (typeof x !== "object" || x === null) return p[0];',
+    '  if (Array.isArray(x)) return p[1](x);',
+    `  let ${declared};`,
+    ...lines,
+    '  return true;',
+    '};',
+  ].join('\n');
+  const p = generator.p;
+  // See above: generated from stringified literals and references into p only.
+  const match = new Function('p', source)(p) as FieldMatcher;
+  p[0] = match({});
+  p[1] = (values: readonly unknown[]): boolean => {
+    let any = false;
+    for (const element of values) {
+      if (typeof element === 'object' && element !== null && !Array.isArray(element)) {
+        if (match(element)) return true;
+        any = true;
+      }
+    }
+    return any ? false : (p[0] as boolean);
+  };
+  return match;
 }
 
-function compileObject(pattern: Record<string, unknown>, where: string): CompiledObject {
+interface Generator {
+  p: unknown[];
+  /** How many field variables (f0, f1, …) the function declares. */
+  variables: number;
+}
+
+/**
+ * Statements that return false unless the plain object in `x` has every field of the pattern.
+ * A nested object is checked inline when the event has a plain object there (the common case),
+ * and by its own compiled matcher otherwise (absent, a scalar, an array of objects).
+ */
+function objectLines(pattern: Record<string, unknown>, where: string, x: string, generator: Generator, indent: string): string[] {
   const keys = Object.keys(pattern);
   if (keys.length === 0) {
     throw invalid(where, where === '$'
       ? 'an empty pattern filters nothing; give at least one field, e.g. {"source": ["acs.ecs"]}'
       : 'an empty object filters nothing; remove the key or give it at least one field');
   }
-  const fields: FieldMatcher[] = [];
-  const names: string[] = [];
+  const ref = (value: unknown): string => `p[${generator.p.push(value) - 1}]`;
+  const lines: string[] = [];
   for (const key of keys) {
-    names.push(key);
-    fields.push(compileField(pattern[key], childPath(where, key)));
-  }
-  // Keys that Object.prototype also has ("constructor", "toString", "__proto__") must be read as
-  // own properties, or an event without them would seem to have them. Other keys cannot come
-  // from the prototype of an event that JSON.parse made, so they are read directly (faster).
-  const inherited = names.some((name) => name in Object.prototype);
-  const count = names.length;
-  const matchObject = inherited
-    ? (value: object): boolean => {
-        for (let index = 0; index < count; index++) {
-          const name = names[index]!;
-          if (!fields[index]!(Object.hasOwn(value, name) ? (value as Record<string, unknown>)[name] : undefined)) return false;
-        }
-        return true;
-      }
-    : (value: object): boolean => {
-        for (let index = 0; index < count; index++) {
-          if (!fields[index]!((value as Record<string, unknown>)[names[index]!])) return false;
-        }
-        return true;
-      };
-  // Whether the pattern holds for a value with none of its fields: decided once.
-  const matchAbsent = matchObject({});
-  const match = (value: unknown): boolean => {
-    if (typeof value !== 'object' || value === null) return matchAbsent;
-    if (!Array.isArray(value)) return matchObject(value);
-    let any = false;
-    for (const element of value) {
-      if (typeof element === 'object' && element !== null && !Array.isArray(element)) {
-        if (matchObject(element)) return true;
-        any = true;
-      }
+    const condition = pattern[key];
+    const at = childPath(where, key);
+    const f = `f${generator.variables++}`;
+    const name = JSON.stringify(key);
+    // Keys that Object.prototype also has ("constructor", "toString", "__proto__") are read as
+    // own properties, or an event without them would seem to have them.
+    const read = key in Object.prototype ? `(Object.hasOwn(${x}, ${name}) ? ${x}[${name}] : undefined)` : `${x}[${name}]`;
+    lines.push(`${indent}${f} = ${read};`);
+    if (isPlainObject(condition)) {
+      const nested = compileObject(condition, at);
+      lines.push(
+        `${indent}if (typeof ${f} === "object" && ${f} !== null && !Array.isArray(${f})) {`,
+        ...objectLines(condition, at, f, generator, `${indent}  `),
+        `${indent}} else if (!${ref(nested)}(${f})) return false;`,
+      );
+    } else {
+      const field = compileField(condition, at);
+      const test = field.inline ? `(${field.inline(f)}) || (Array.isArray(${f}) && ${ref(field.match)}(${f}))` : `${ref(field.match)}(${f})`;
+      lines.push(`${indent}if (!(${test})) return false;`);
     }
-    return any ? false : matchAbsent;
-  };
-  return { match };
+  }
+  return lines;
 }
 
-function compileField(condition: unknown, where: string): FieldMatcher {
-  if (isPlainObject(condition)) {
-    const nested = compileObject(condition, where);
-    return nested.match;
-  }
+/** A field's matcher, and for the common conditions an expression to inline (true only for matching non-array values). */
+interface CompiledField {
+  match: FieldMatcher;
+  inline?: (variable: string) => string;
+}
+
+/** The conditions of a field that is not a nested object. */
+function compileField(condition: unknown, where: string): CompiledField {
   if (!Array.isArray(condition)) {
     throw invalid(where, `a field's condition is an array of values or operators, or an object for the fields inside it; got ${describe(condition)}${isScalar(condition) ? `: write [${JSON.stringify(condition)}]` : ''}`);
   }
@@ -159,22 +196,52 @@ function compileField(condition: unknown, where: string): FieldMatcher {
       throw invalid(at, `${describe(entry)} is not a JSON value; use a string, number, boolean, null or an operator object`);
     }
   });
-  const exact = exactPredicate(strings, numbers, matchTrue, matchFalse, matchNull);
+  let exact = exactPredicate(strings, numbers, matchTrue, matchFalse, matchNull);
+  const exactValues: (string | number | boolean | null)[] = [...strings, ...numbers];
+  if (matchTrue) exactValues.push(true);
+  if (matchFalse) exactValues.push(false);
+  if (matchNull) exactValues.push(null);
+  if (exact && exactValues.length <= 8) {
+    exact = inlinable(exact, (variable) => exactValues.map((item) => `${variable} === ${literal(item)}`).join(' || '));
+  }
   const predicates = exact ? [exact, ...operators] : operators;
   const value = anyOf(predicates);
   if (existsTrue) {
     // Any present value matches, whatever else is listed.
-    return (field) => (field === undefined ? existsFalse : Array.isArray(field) ? hasLeaf(field) || existsFalse : true);
+    return { match: (field) => (field === undefined ? existsFalse : Array.isArray(field) ? hasLeaf(field) || existsFalse : true) };
   }
   if (value === undefined) {
     // Only {"exists": false}.
-    return (field) => field === undefined || (Array.isArray(field) && !hasLeaf(field));
+    return { match: (field) => field === undefined || (Array.isArray(field) && !hasLeaf(field)) };
   }
-  return (field) => {
+  const match: FieldMatcher = (field) => {
     if (field === undefined) return existsFalse;
     if (!Array.isArray(field)) return value(field);
     return hasLeaf(field) ? someLeaf(field, value) : existsFalse;
   };
+  const sources = predicates.map((predicate) => INLINE.get(predicate));
+  if (existsFalse || sources.some((source) => source === undefined)) return { match };
+  return { match, inline: (variable) => sources.map((source) => source!(variable)).join(' || ') };
+}
+
+/**
+ * JavaScript source equivalent to a predicate, for compileObject to inline: a boolean expression
+ * of the variable, false for undefined, arrays and objects. Only literals made by JSON.stringify.
+ */
+const INLINE = new WeakMap<ValuePredicate, (variable: string) => string>();
+
+function inlinable(predicate: ValuePredicate, source: (variable: string) => string): ValuePredicate {
+  INLINE.set(predicate, (variable) => `(${source(variable)})`);
+  return predicate;
+}
+
+/** The JavaScript literal of a string or finite number. */
+function literal(value: string | number | boolean | null): string {
+  return JSON.stringify(value);
+}
+
+function isScalarSource(variable: string): string {
+  return `${variable} === null || typeof ${variable} === "string" || typeof ${variable} === "number" || typeof ${variable} === "boolean"`;
 }
 
 /** One predicate for all the exact values of a field, specialised for the common single string. */
@@ -244,15 +311,15 @@ function compileOperator(entry: Record<string, unknown>, where: string): Compile
   switch (name) {
     case 'prefix': {
       const prefix = stringArgument(argument, at, '{"prefix": "acs."}');
-      return { kind: 'value', predicate: (value) => typeof value === 'string' && value.startsWith(prefix) };
+      return { kind: 'value', predicate: inlinable((value) => typeof value === 'string' && value.startsWith(prefix), (v) => `typeof ${v} === "string" && ${v}.startsWith(${literal(prefix)})`) };
     }
     case 'suffix': {
       const suffix = stringArgument(argument, at, '{"suffix": ".jpg"}');
-      return { kind: 'value', predicate: (value) => typeof value === 'string' && value.endsWith(suffix) };
+      return { kind: 'value', predicate: inlinable((value) => typeof value === 'string' && value.endsWith(suffix), (v) => `typeof ${v} === "string" && ${v}.endsWith(${literal(suffix)})`) };
     }
     case 'contains': {
       const part = stringArgument(argument, at, '{"contains": "Normal"}');
-      return { kind: 'value', predicate: (value) => typeof value === 'string' && value.includes(part) };
+      return { kind: 'value', predicate: inlinable((value) => typeof value === 'string' && value.includes(part), (v) => `typeof ${v} === "string" && ${v}.includes(${literal(part)})`) };
     }
     case 'anything-but':
       return { kind: 'value', predicate: compileAnythingBut(argument, at) };
@@ -285,7 +352,7 @@ const ANYTHING_BUT_EXAMPLE = 'a string, a number, a list of them, or {"prefix": 
 function compileAnythingBut(argument: unknown, where: string): ValuePredicate {
   if (typeof argument === 'string' || typeof argument === 'number') {
     const excluded = typeof argument === 'number' ? checkNumber(argument, where) : argument;
-    return (value) => isScalar(value) && value !== excluded;
+    return inlinable((value) => isScalar(value) && value !== excluded, (v) => `(${isScalarSource(v)}) && ${v} !== ${literal(excluded)}`);
   }
   if (Array.isArray(argument)) {
     if (argument.length === 0) {
@@ -297,7 +364,9 @@ function compileAnythingBut(argument: unknown, where: string): ValuePredicate {
       else if (typeof item === 'number') excluded.add(checkNumber(item, `${where}[${index}]`));
       else throw invalid(`${where}[${index}]`, `anything-but lists strings and numbers; got ${describe(item)}`);
     });
-    return (value) => isScalar(value) && !excluded.has(value as string | number);
+    const list = [...excluded];
+    const predicate: ValuePredicate = (value) => isScalar(value) && !excluded.has(value as string | number);
+    return list.length > 8 ? predicate : inlinable(predicate, (v) => `(${isScalarSource(v)}) && ${list.map((item) => `${v} !== ${literal(item)}`).join(' && ')}`);
   }
   if (isPlainObject(argument)) {
     const keys = Object.keys(argument);
@@ -305,8 +374,8 @@ function compileAnythingBut(argument: unknown, where: string): ValuePredicate {
     if (keys.length === 1 && (name === 'prefix' || name === 'suffix')) {
       const text = stringArgument(argument[name], childPath(where, name), `{"anything-but": {"${name}": "init"}}`);
       return name === 'prefix'
-        ? (value) => typeof value === 'string' && !value.startsWith(text)
-        : (value) => typeof value === 'string' && !value.endsWith(text);
+        ? inlinable((value) => typeof value === 'string' && !value.startsWith(text), (v) => `typeof ${v} === "string" && !${v}.startsWith(${literal(text)})`)
+        : inlinable((value) => typeof value === 'string' && !value.endsWith(text), (v) => `typeof ${v} === "string" && !${v}.endsWith(${literal(text)})`);
     }
     throw invalid(where, `anything-but takes ${ANYTHING_BUT_EXAMPLE}; got an object with ${keys.length === 0 ? 'no keys' : keys.map((key) => JSON.stringify(key)).join(', ')}`);
   }
@@ -330,7 +399,10 @@ function compileNumeric(argument: unknown, where: string): ValuePredicate {
     }
     comparisons.push({ operator: operator as NumericOperator, bound: checkNumber(bound, `${where}[${index + 1}]`) });
   }
-  if (comparisons.length === 1) return comparison(comparisons[0]!.operator, comparisons[0]!.bound);
+  if (comparisons.length === 1) {
+    const { operator, bound } = comparisons[0]!;
+    return inlinable(comparison(operator, bound), (v) => `typeof ${v} === "number" && ${v} ${operator === '=' ? '===' : operator} ${literal(bound)}`);
+  }
   const lower = comparisons.find((c) => c.operator === '>' || c.operator === '>=');
   const upper = comparisons.find((c) => c.operator === '<' || c.operator === '<=');
   if (!lower || !upper) {
@@ -342,15 +414,16 @@ function compileNumeric(argument: unknown, where: string): ValuePredicate {
   }
   const low = lower.bound;
   const high = upper.bound;
+  const source = (v: string): string => `typeof ${v} === "number" && ${v} ${lower.operator} ${literal(low)} && ${v} ${upper.operator} ${literal(high)}`;
   // The four range shapes, each its own closure so the hot path is two comparisons.
   if (lower.operator === '>') {
-    return upper.operator === '<'
+    return inlinable(upper.operator === '<'
       ? (value) => typeof value === 'number' && value > low && value < high
-      : (value) => typeof value === 'number' && value > low && value <= high;
+      : (value) => typeof value === 'number' && value > low && value <= high, source);
   }
-  return upper.operator === '<'
+  return inlinable(upper.operator === '<'
     ? (value) => typeof value === 'number' && value >= low && value < high
-    : (value) => typeof value === 'number' && value >= low && value <= high;
+    : (value) => typeof value === 'number' && value >= low && value <= high, source);
 }
 
 function comparison(operator: NumericOperator, bound: number): ValuePredicate {

@@ -226,6 +226,17 @@ describe('compileEventPattern: the issue\'s rules against their events', () => {
     expect(cloudAssistantResults(withoutData)).toBe(false);
   });
 
+  it('keys and values are data, never code: quotes, backslashes and line separators in them', () => {
+    const key = 'a"]; globalThis.rollcallPwned = 1; //';
+    const value = 'b"; globalThis.rollcallPwned = 2; "\u2028\u2029\\';
+    const matcher = compileEventPattern({ [key]: [value, { prefix: `${value}x` }], "c'd": { 'e\\f': [{ 'anything-but': value }] } });
+    expect(matcher({ [key]: value, "c'd": { 'e\\f': 'other' } })).toBe(true);
+    expect(matcher({ [key]: `${value}xy`, "c'd": { 'e\\f': 'other' } })).toBe(true);
+    expect(matcher({ [key]: value, "c'd": { 'e\\f': value } })).toBe(false);
+    expect(matcher({ a: value })).toBe(false);
+    expect((globalThis as { rollcallPwned?: number }).rollcallPwned).toBeUndefined();
+  });
+
   it('a compiled matcher does not depend on the pattern object afterwards', () => {
     const pattern = { source: ['acs.ecs'] };
     const matcher = compileEventPattern(pattern);
