@@ -1,7 +1,8 @@
 import { RollcallError } from '../../config/errors.js';
 
 /**
- * Alibaba Cloud EventBridge's event patterns, compiled once into closures.
+ * Alibaba Cloud EventBridge's event patterns, compiled once: a function generated per pattern
+ * object (see compileObject), with closures for the rarer conditions and for arrays.
  *
  * A pattern is a JSON object shaped like the events it selects: every key must match (AND); a
  * key's value is either an object (the event's field is an object: match its fields) or an array
@@ -20,8 +21,8 @@ import { RollcallError } from '../../config/errors.js';
  * | `{"cidr": "10.0.0.0/24"}` | strings that are dotted-quad IPv4 addresses in that network; IPv6 is refused |
  * | `{"exists": true}` / `{"exists": false}` | the field is present (any value, `null` and objects included) / absent |
  *
- * Choices where the documentation is silent, made to match AWS EventBridge (whose pattern
- * language Alibaba's follows):
+ * Choices where Alibaba's documentation is silent (mostly as AWS EventBridge, whose pattern
+ * language Alibaba's follows; each is a row of the tests):
  * - `anything-but` takes a prefix or a suffix, not `contains` (Alibaba documents the prefix form;
  *   the suffix form is AWS's and harmless to accept). The field must be present.
  * - An array in the event matches when ANY of its elements matches (nested arrays are flattened);
