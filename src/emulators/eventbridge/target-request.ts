@@ -46,14 +46,14 @@ export function buildTargetRequest(event: BusEvent, target: TargetConfig, redire
   };
   try {
     if (target.type === 'acs.dingtalk') {
-      const url = new URL(redirect(textOf(param('URL'), 'URL') ?? target.endpoint));
+      const url = targetUrl(redirect(textOf(param('URL'), 'URL') ?? target.endpoint));
       const secret = textOf(param('SecretKey'), 'SecretKey');
       const body = target.params.has('Body') ? param('Body') : event;
       // dingtalkSign is URL-encoded already: appended by hand, never through URLSearchParams.
       const signed = secret ? `${url.href}${url.search ? '&' : '?'}timestamp=${now.getTime()}&sign=${dingtalkSign(now.getTime(), secret)}` : url.href;
       return { kind: 'http', dingtalk: true, request: { url: signed, method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: bodyText(body) } };
     }
-    const url = new URL(redirect(textOf(param('url'), 'url') ?? target.endpoint));
+    const url = targetUrl(redirect(textOf(param('url'), 'url') ?? target.endpoint));
     for (const [name, value] of Object.entries(nameValues(param('QueryStringParameters'), 'QueryStringParameters'))) url.searchParams.set(name, value);
     const method = (textOf(param('Method'), 'Method') ?? 'POST').toUpperCase();
     if (!METHODS.has(method)) return { kind: 'invalid', reason: `Method ${method} is not an HTTP method (${[...METHODS].join(', ')})` };
@@ -65,6 +65,14 @@ export function buildTargetRequest(event: BusEvent, target: TargetConfig, redire
     return { kind: 'http', dingtalk: false, request: { url: url.href, method, headers, ...(body !== undefined ? { body } : {}) } };
   } catch (error) {
     return { kind: 'invalid', reason: (error as Error).message };
+  }
+}
+
+function targetUrl(text: string): URL {
+  try {
+    return new URL(text);
+  } catch {
+    throw new Error(`the target URL ${JSON.stringify(text.slice(0, 120))} is not a URL: give url (or the endpoint) as http(s)://host/path`);
   }
 }
 

@@ -151,6 +151,25 @@ describe('delivery to targets', () => {
     );
   });
 
+  it('params that make no request (headers that are not an object, a url that is no URL) are a dead letter at once', async () => {
+    const target = await receiver();
+    const bus = await start({
+      rules: oneRule([
+        plain(target.url, { target_id: 'headers', param_list: [{ resource_key: 'HeaderParameters', form: 'CONSTANT', value: '["X-Rollcall-Secret"]' }] }),
+        plain(target.url, { target_id: 'url', param_list: [{ resource_key: 'url', form: 'JSONPATH', value: '$.data.commandName' }] }),
+      ]),
+    });
+    bus.publish(taskCompleted());
+    await bus.flush();
+    expect(target.received).toEqual([]);
+    expect(bus.deadLetters().map((letter) => [letter.targetId, letter.attempts, letter.reason])).toEqual(
+      expect.arrayContaining([
+        ['headers', 1, 'param HeaderParameters must make a JSON object of names to values'],
+        ['url', 1, 'the target URL "rollcall-agent" is not a URL: give url (or the endpoint) as http(s)://host/path'],
+      ]),
+    );
+  });
+
   it('an attempt that gets no answer in time fails and is retried', async () => {
     const silent = createServer(() => {
       // Never answers.
