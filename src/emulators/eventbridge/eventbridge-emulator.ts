@@ -241,9 +241,9 @@ export async function startEventBridgeEmulator(options: EventBridgeEmulatorOptio
         return sendJson(response, 400, { error: 'the body is not JSON: send a CloudEvent or a list of them' });
       }
       const results = (Array.isArray(parsed) ? parsed : [parsed]).map((candidate) => admit(candidate, publishAddr, 'publish', 'default'));
-      const failed = results.find((result) => !result.ok);
-      if (failed && !failed.ok) return sendJson(response, 400, { error: `${failed.code}: ${failed.message}`, accepted: results.filter((result) => result.ok).length });
-      return sendJson(response, 200, { events: results.map((result) => (result.ok ? { id: result.record.event.id, matchedRules: result.record.matchedRules } : {})) });
+      const refused = results.flatMap((result) => (result.ok ? [] : [`${result.code}: ${result.message}`]));
+      if (refused.length > 0) return sendJson(response, 400, { error: refused.join('; '), accepted: results.length - refused.length });
+      return sendJson(response, 200, { events: results.flatMap((result) => (result.ok ? [{ id: result.record.event.id, matchedRules: result.record.matchedRules }] : [])) });
     }
     if (method === 'GET' && path === EVENTBRIDGE_PATHS.summary) {
       return sendJson(response, 200, {
@@ -292,18 +292,16 @@ export async function startEventBridgeEmulator(options: EventBridgeEmulatorOptio
     return sendJson(response, 200, { requestId, eventId: record.event.id });
   };
 
-  let server: Server | undefined = createServer((request, response) => {
+  const listening = createServer((request, response) => {
     handler(request, response).catch((error: unknown) => {
       log.error({ err: error }, 'EventBridge emulator: request failed');
       if (!response.headersSent) sendJson(response, 500, { requestId: newRequestId(), code: 'InternalError', message: (error as Error).message });
       else response.destroy();
     });
   });
-  const port = await listen(server, options.port ?? 0).catch((error: Error) => {
-    server = undefined;
+  const port = await listen(listening, options.port ?? 0).catch((error: Error) => {
     throw new RollcallError('invalid-input', `the EventBridge emulator cannot listen on port ${options.port ?? 0}: ${error.message}; choose another --port`, { cause: error });
   });
-  const listening = server!;
   const base = `http://127.0.0.1:${port}`;
   const served = (): ServedHttpSource[] => [...tokens].map(([token, source]) => ({ ...source, webhookUrl: `${base}${EVENTBRIDGE_PATHS.webhook}?token=${token}` }));
 
