@@ -67,15 +67,17 @@ export function compileEventPattern(pattern: unknown): EventMatcher {
 }
 
 /**
- * The matcher of one object of the pattern, as a function generated for it.
+ * The matcher of one object of the pattern, as a function generated for its shape.
  *
  * Why generated: closures made from the same source share V8's inline caches, so with many
  * rules every property read (`value[name]`) and every call of a condition sees all the rules'
  * keys and conditions and goes megamorphic (about 30x slower than a plain `===` loop with 1,000
- * rules). A function per pattern object reads its fields with constant keys and inlines the
- * common conditions, so its caches stay monomorphic. Only JSON.stringify'd keys and values and
- * references into `p` (the compiled closures) go into the source: nothing from the pattern is
- * ever evaluated as code.
+ * rules). The generated function reads its fields with constant keys and inlines the common
+ * conditions, so its caches stay monomorphic. The source holds only the shape (JSON.stringify'd
+ * keys, operators); values and the compiled closures come in through `p`. So nothing from the
+ * pattern is ever evaluated as code, and patterns of one shape (1,000 rules on source, type and a
+ * command prefix) share one function's code (a function per rule: 3x slower at 1,000 rules, as
+ * the code of each no longer stays in the processor's caches).
  */
 function compileObject(pattern: Record<string, unknown>, where: string): FieldMatcher {
   // p[0]: whether the pattern holds where none of its fields exist; p[1]: arrays; then conditions.
@@ -93,8 +95,14 @@ function compileObject(pattern: Record<string, unknown>, where: string): FieldMa
     '};',
   ].join('\n');
   const p = generator.p;
-  // See above: generated from stringified literals and references into p only.
-  const match = new Function('p', source)(p) as FieldMatcher;
+  let factory = FACTORIES.get(source);
+  if (!factory) {
+    // See above: the source is keys, operators and references into p only.
+    factory = new Function('p', source) as (p: unknown[]) => FieldMatcher;
+    if (FACTORIES.size >= MAX_FACTORIES) FACTORIES.clear();
+    FACTORIES.set(source, factory);
+  }
+  const match = factory(p);
   p[0] = match({});
   p[1] = (values: readonly unknown[]): boolean => {
     let any = false;
@@ -108,6 +116,11 @@ function compileObject(pattern: Record<string, unknown>, where: string): FieldMa
   };
   return match;
 }
+
+/** Generated functions by source: the matchers of one shape are closures of one function. */
+const FACTORIES = new Map<string, (p: unknown[]) => FieldMatcher>();
+/** A bound on the shapes remembered (a bus has at most 50 rules; the bench 1,000). */
+const MAX_FACTORIES = 2_000;
 
 interface Generator {
   p: unknown[];
@@ -147,7 +160,7 @@ function objectLines(pattern: Record<string, unknown>, where: string, x: string,
       );
     } else {
       const field = compileField(condition, at);
-      const test = field.inline ? `(${field.inline(f)}) || (Array.isArray(${f}) && ${ref(field.match)}(${f}))` : `${ref(field.match)}(${f})`;
+      const test = field.inline ? `(${field.inline(f, ref)}) || (Array.isArray(${f}) && ${ref(field.match)}(${f}))` : `${ref(field.match)}(${f})`;
       lines.push(`${indent}if (!(${test})) return false;`);
     }
   }
@@ -157,7 +170,7 @@ function objectLines(pattern: Record<string, unknown>, where: string, x: string,
 /** A field's matcher, and for the common conditions an expression to inline (true only for matching non-array values). */
 interface CompiledField {
   match: FieldMatcher;
-  inline?: (variable: string) => string;
+  inline?: InlineSource;
 }
 
 /** The conditions of a field that is not a nested object. */
@@ -203,7 +216,7 @@ function compileField(condition: unknown, where: string): CompiledField {
   if (matchFalse) exactValues.push(false);
   if (matchNull) exactValues.push(null);
   if (exact && exactValues.length <= 8) {
-    exact = inlinable(exact, (variable) => exactValues.map((item) => `${variable} === ${literal(item)}`).join(' || '));
+    exact = inlinable(exact, (variable, ref) => exactValues.map((item) => `${variable} === ${ref(item)}`).join(' || '));
   }
   const predicates = exact ? [exact, ...operators] : operators;
   const value = anyOf(predicates);
@@ -222,23 +235,24 @@ function compileField(condition: unknown, where: string): CompiledField {
   };
   const sources = predicates.map((predicate) => INLINE.get(predicate));
   if (existsFalse || sources.some((source) => source === undefined)) return { match };
-  return { match, inline: (variable) => sources.map((source) => source!(variable)).join(' || ') };
+  return { match, inline: (variable, ref) => sources.map((source) => source!(variable, ref)).join(' || ') };
 }
 
 /**
  * JavaScript source equivalent to a predicate, for compileObject to inline: a boolean expression
  * of the variable, false for undefined, arrays and objects. Only literals made by JSON.stringify.
  */
-const INLINE = new WeakMap<ValuePredicate, (variable: string) => string>();
+const INLINE = new WeakMap<ValuePredicate, InlineSource>();
 
-function inlinable(predicate: ValuePredicate, source: (variable: string) => string): ValuePredicate {
-  INLINE.set(predicate, (variable) => `(${source(variable)})`);
+/**
+ * Source of a boolean expression of `variable`; values go in through `ref` (a reference into the
+ * generated function's `p`), never as literals, so patterns of the same shape share one source.
+ */
+type InlineSource = (variable: string, ref: (value: unknown) => string) => string;
+
+function inlinable(predicate: ValuePredicate, source: InlineSource): ValuePredicate {
+  INLINE.set(predicate, (variable, ref) => `(${source(variable, ref)})`);
   return predicate;
-}
-
-/** The JavaScript literal of a string or finite number. */
-function literal(value: string | number | boolean | null): string {
-  return JSON.stringify(value);
 }
 
 function isScalarSource(variable: string): string {
@@ -312,15 +326,15 @@ function compileOperator(entry: Record<string, unknown>, where: string): Compile
   switch (name) {
     case 'prefix': {
       const prefix = stringArgument(argument, at, '{"prefix": "acs."}');
-      return { kind: 'value', predicate: inlinable((value) => typeof value === 'string' && value.startsWith(prefix), (v) => `typeof ${v} === "string" && ${v}.startsWith(${literal(prefix)})`) };
+      return { kind: 'value', predicate: inlinable((value) => typeof value === 'string' && value.startsWith(prefix), (v, ref) => `typeof ${v} === "string" && ${v}.startsWith(${ref(prefix)})`) };
     }
     case 'suffix': {
       const suffix = stringArgument(argument, at, '{"suffix": ".jpg"}');
-      return { kind: 'value', predicate: inlinable((value) => typeof value === 'string' && value.endsWith(suffix), (v) => `typeof ${v} === "string" && ${v}.endsWith(${literal(suffix)})`) };
+      return { kind: 'value', predicate: inlinable((value) => typeof value === 'string' && value.endsWith(suffix), (v, ref) => `typeof ${v} === "string" && ${v}.endsWith(${ref(suffix)})`) };
     }
     case 'contains': {
       const part = stringArgument(argument, at, '{"contains": "Normal"}');
-      return { kind: 'value', predicate: inlinable((value) => typeof value === 'string' && value.includes(part), (v) => `typeof ${v} === "string" && ${v}.includes(${literal(part)})`) };
+      return { kind: 'value', predicate: inlinable((value) => typeof value === 'string' && value.includes(part), (v, ref) => `typeof ${v} === "string" && ${v}.includes(${ref(part)})`) };
     }
     case 'anything-but':
       return { kind: 'value', predicate: compileAnythingBut(argument, at) };
@@ -353,7 +367,7 @@ const ANYTHING_BUT_EXAMPLE = 'a string, a number, a list of them, or {"prefix": 
 function compileAnythingBut(argument: unknown, where: string): ValuePredicate {
   if (typeof argument === 'string' || typeof argument === 'number') {
     const excluded = typeof argument === 'number' ? checkNumber(argument, where) : argument;
-    return inlinable((value) => isScalar(value) && value !== excluded, (v) => `(${isScalarSource(v)}) && ${v} !== ${literal(excluded)}`);
+    return inlinable((value) => isScalar(value) && value !== excluded, (v, ref) => `(${isScalarSource(v)}) && ${v} !== ${ref(excluded)}`);
   }
   if (Array.isArray(argument)) {
     if (argument.length === 0) {
@@ -367,7 +381,7 @@ function compileAnythingBut(argument: unknown, where: string): ValuePredicate {
     });
     const list = [...excluded];
     const predicate: ValuePredicate = (value) => isScalar(value) && !excluded.has(value as string | number);
-    return list.length > 8 ? predicate : inlinable(predicate, (v) => `(${isScalarSource(v)}) && ${list.map((item) => `${v} !== ${literal(item)}`).join(' && ')}`);
+    return list.length > 8 ? predicate : inlinable(predicate, (v, ref) => `(${isScalarSource(v)}) && ${list.map((item) => `${v} !== ${ref(item)}`).join(' && ')}`);
   }
   if (isPlainObject(argument)) {
     const keys = Object.keys(argument);
@@ -375,8 +389,8 @@ function compileAnythingBut(argument: unknown, where: string): ValuePredicate {
     if (keys.length === 1 && (name === 'prefix' || name === 'suffix')) {
       const text = stringArgument(argument[name], childPath(where, name), `{"anything-but": {"${name}": "init"}}`);
       return name === 'prefix'
-        ? inlinable((value) => typeof value === 'string' && !value.startsWith(text), (v) => `typeof ${v} === "string" && !${v}.startsWith(${literal(text)})`)
-        : inlinable((value) => typeof value === 'string' && !value.endsWith(text), (v) => `typeof ${v} === "string" && !${v}.endsWith(${literal(text)})`);
+        ? inlinable((value) => typeof value === 'string' && !value.startsWith(text), (v, ref) => `typeof ${v} === "string" && !${v}.startsWith(${ref(text)})`)
+        : inlinable((value) => typeof value === 'string' && !value.endsWith(text), (v, ref) => `typeof ${v} === "string" && !${v}.endsWith(${ref(text)})`);
     }
     throw invalid(where, `anything-but takes ${ANYTHING_BUT_EXAMPLE}; got an object with ${keys.length === 0 ? 'no keys' : keys.map((key) => JSON.stringify(key)).join(', ')}`);
   }
@@ -402,7 +416,7 @@ function compileNumeric(argument: unknown, where: string): ValuePredicate {
   }
   if (comparisons.length === 1) {
     const { operator, bound } = comparisons[0]!;
-    return inlinable(comparison(operator, bound), (v) => `typeof ${v} === "number" && ${v} ${operator === '=' ? '===' : operator} ${literal(bound)}`);
+    return inlinable(comparison(operator, bound), (v, ref) => `typeof ${v} === "number" && ${v} ${operator === '=' ? '===' : operator} ${ref(bound)}`);
   }
   const lower = comparisons.find((c) => c.operator === '>' || c.operator === '>=');
   const upper = comparisons.find((c) => c.operator === '<' || c.operator === '<=');
@@ -415,7 +429,7 @@ function compileNumeric(argument: unknown, where: string): ValuePredicate {
   }
   const low = lower.bound;
   const high = upper.bound;
-  const source = (v: string): string => `typeof ${v} === "number" && ${v} ${lower.operator} ${literal(low)} && ${v} ${upper.operator} ${literal(high)}`;
+  const source: InlineSource = (v, ref) => `typeof ${v} === "number" && ${v} ${lower.operator} ${ref(low)} && ${v} ${upper.operator} ${ref(high)}`;
   // The four range shapes, each its own closure so the hot path is two comparisons.
   if (lower.operator === '>') {
     return inlinable(upper.operator === '<'

@@ -237,6 +237,19 @@ describe('compileEventPattern: the issue\'s rules against their events', () => {
     expect((globalThis as { rollcallPwned?: number }).rollcallPwned).toBeUndefined();
   });
 
+  it('patterns of the same shape keep their own values', () => {
+    const shape = (source: string, prefix: string, low: number) => compileEventPattern({ source: [source], data: { commandName: [{ prefix }], attempts: [{ numeric: ['>=', low] }] } });
+    const first = shape('acs.ecs', 'rollcall-', 3);
+    const second = shape('acs.oss', 'backup-', 4);
+    const event = (source: string, commandName: string, attempts: number) => ({ source, data: { commandName, attempts } });
+    expect(first(event('acs.ecs', 'rollcall-agent', 3))).toBe(true);
+    expect(second(event('acs.ecs', 'rollcall-agent', 3))).toBe(false);
+    expect(second(event('acs.oss', 'backup-job', 4))).toBe(true);
+    expect(first(event('acs.oss', 'backup-job', 4))).toBe(false);
+    expect(second(event('acs.oss', 'backup-job', 3))).toBe(false);
+    expect(first(event('acs.ecs', 'backup-job', 3))).toBe(false);
+  });
+
   it('a compiled matcher does not depend on the pattern object afterwards', () => {
     const pattern = { source: ['acs.ecs'] };
     const matcher = compileEventPattern(pattern);
