@@ -165,6 +165,8 @@ const rows: Row[] = [
   ['exists false: an empty array', { data: { nothing: [{ exists: false }] } }, true],
   ['exists false under an absent object', { nowhere: { inner: [{ exists: false }] } }, true],
   ['exists false OR a value: the value', { data: { invocationStatus: ['Success', { exists: false }] } }, true],
+  ['exists false OR a value: absent', { data: { missing: ['Success', { exists: false }] } }, true],
+  ['exists false OR a prefix: absent', { data: { missing: [{ prefix: 'S' }, { exists: false }] } }, true],
   ['exists false OR a value: neither', { data: { invocationStatus: ['Failed', { exists: false }] } }, false],
   // arrays in the event
   ['event array: any element matches', { data: { tags: ['prod'] } }, true],
