@@ -183,17 +183,24 @@ export class EventBusPublisher {
 /**
  * The publisher the environment asks for: `ROLLCALL_EVENT_BUS` (the bus name) and
  * `ROLLCALL_EVENT_BUS_ENDPOINT` (`<account id>.eventbridge.<region>.aliyuncs.com`, or an
- * `http://host:port` such as the emulator's), with the AccessKey in `ALIBABA_CLOUD_ACCESS_KEY_ID`
- * / `ALIBABA_CLOUD_ACCESS_KEY_SECRET`. Undefined when no bus is configured: publishing is off.
+ * `http://host:port` such as the emulator's), with the AccessKey in
+ * `ROLLCALL_EVENT_BUS_ACCESS_KEY_ID` / `ROLLCALL_EVENT_BUS_ACCESS_KEY_SECRET` when publishing has
+ * its own RAM identity, else `ALIBABA_CLOUD_ACCESS_KEY_ID` / `ALIBABA_CLOUD_ACCESS_KEY_SECRET`
+ * (rollcall's). Undefined when no bus is configured: publishing is off.
  */
 export function eventBusPublisherFromEnv(env: NodeJS.ProcessEnv, log: Logger): EventBusPublisher | undefined {
   const busName = env.ROLLCALL_EVENT_BUS;
   if (!busName) return undefined;
   const endpoint = env.ROLLCALL_EVENT_BUS_ENDPOINT;
   if (!endpoint) throw new RollcallError('invalid-input', `ROLLCALL_EVENT_BUS is ${busName} but ROLLCALL_EVENT_BUS_ENDPOINT is not set: set it to the bus's endpoint, <account id>.eventbridge.<region>.aliyuncs.com`);
-  const accessKeyId = env.ALIBABA_CLOUD_ACCESS_KEY_ID;
-  const accessKeySecret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
-  if (!accessKeyId || !accessKeySecret) throw new RollcallError('invalid-input', 'ROLLCALL_EVENT_BUS is set but ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET are not: set the AccessKey of the RAM user or role that may PutEvents on the bus');
+  const own = env.ROLLCALL_EVENT_BUS_ACCESS_KEY_ID !== undefined || env.ROLLCALL_EVENT_BUS_ACCESS_KEY_SECRET !== undefined;
+  const accessKeyId = own ? env.ROLLCALL_EVENT_BUS_ACCESS_KEY_ID : env.ALIBABA_CLOUD_ACCESS_KEY_ID;
+  const accessKeySecret = own ? env.ROLLCALL_EVENT_BUS_ACCESS_KEY_SECRET : env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+  if (!accessKeyId || !accessKeySecret) {
+    throw new RollcallError('invalid-input', own
+      ? 'set both ROLLCALL_EVENT_BUS_ACCESS_KEY_ID and ROLLCALL_EVENT_BUS_ACCESS_KEY_SECRET (the AccessKey that may PutEvents on the bus), or neither to use ALIBABA_CLOUD_ACCESS_KEY_*'
+      : 'ROLLCALL_EVENT_BUS is set but ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET are not: set the AccessKey of the RAM user or role that may PutEvents on the bus');
+  }
   const plain = /^http:\/\//i.test(endpoint);
   const host = endpoint.replace(/^https?:\/\//i, '').replace(/\/+$/, '');
   return new EventBusPublisher({ client: putEventsClient({ accessKeyId, accessKeySecret, endpoint: host, protocol: plain ? 'http' : 'https' }), busName, log });

@@ -153,5 +153,6 @@ describe('eventBusPublisherFromEnv', () => {
     expect(() => eventBusPublisherFromEnv({ ROLLCALL_EVENT_BUS: 'rollcall' }, log)).toThrow(/ROLLCALL_EVENT_BUS_ENDPOINT is not set/);
     expect(() => eventBusPublisherFromEnv({ ROLLCALL_EVENT_BUS: 'rollcall', ROLLCALL_EVENT_BUS_ENDPOINT: '123.eventbridge.cn-hangzhou.aliyuncs.com' }, log)).toThrow(/ALIBABA_CLOUD_ACCESS_KEY_ID/);
     expect(eventBusPublisherFromEnv({ ROLLCALL_EVENT_BUS: 'rollcall', ROLLCALL_EVENT_BUS_ENDPOINT: 'http://127.0.0.1:1', ALIBABA_CLOUD_ACCESS_KEY_ID: 'a', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'b' }, log)).toBeInstanceOf(EventBusPublisher);
+    expect(() => eventBusPublisherFromEnv({ ROLLCALL_EVENT_BUS: 'rollcall', ROLLCALL_EVENT_BUS_ENDPOINT: 'http://127.0.0.1:1', ALIBABA_CLOUD_ACCESS_KEY_ID: 'a', ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'b', ROLLCALL_EVENT_BUS_ACCESS_KEY_ID: 'c' }, log)).toThrow(/both ROLLCALL_EVENT_BUS_ACCESS_KEY_ID and ROLLCALL_EVENT_BUS_ACCESS_KEY_SECRET/);
   });
 });
