@@ -1,4 +1,5 @@
 import type { Logger } from '../config/logger.js';
+import type { ApprovalWebhookSecrets } from '../ingress/eventbridge/approval-webhooks.js';
 import { checkEventBridgeSecret, readCloudEvents } from '../ingress/eventbridge/cloud-events.js';
 import type { HttpRequest, HttpResponse, Route } from '../ingress/http-server.js';
 import type { NoticeSink } from '../ingress/ingress-notice.js';
@@ -27,6 +28,14 @@ export interface DaemonRoutesOptions {
   onInvocationCompleted?(invokeId: string): void;
   /** Where approvals and leavers that come through EventBridge go (the approvals inbox). */
   sink?: NoticeSink;
+  /**
+   * The platforms' callback secrets (`approvalWebhookSecrets(readIngressConfig(env))`): the
+   * webhooks DingTalk and Lark post to the stack's HTTPS event sources arrive wrapped in
+   * HTTPEvents and are verified with them. Without a platform's secrets its webhooks are refused.
+   */
+  webhooks?: ApprovalWebhookSecrets;
+  /** Accepted distance between a webhook's timestamp and the bus's publish time. Default 5 minutes. */
+  webhookWindowMs?: number;
 }
 
 /**
@@ -64,15 +73,28 @@ export function daemonRoutes(options: DaemonRoutesOptions): Route[] {
   ];
 }
 
+/**
+ * `POST /ingress/eventbridge`. A platform's webhook that fails verification is counted as
+ * `refused` and logged, and the delivery is still answered 200: sending the same forged or
+ * altered webhook again cannot make it pass, and anything else would have EventBridge retry it
+ * for a day and then dead-letter it. The same holds for a webhook of a platform whose secrets are
+ * not configured (logged at error with the variables to set): the approval is still on the
+ * platform, to be approved again or caught up once the secrets are set.
+ */
 function receiveEvents(request: HttpRequest, options: DaemonRoutesOptions): HttpResponse {
   if (options.eventSecret && !checkEventBridgeSecret(request.headers, options.eventSecret)) {
     return { status: 401, body: { error: 'missing or wrong X-Rollcall-Secret header' } };
   }
-  const read = readCloudEvents(request.body, { headers: request.headers });
+  const read = readCloudEvents(request.body, {
+    headers: request.headers,
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+    ...(options.webhookWindowMs !== undefined ? { windowMs: options.webhookWindowMs } : {}),
+  });
   if (!read.ok) return { status: read.status, body: { error: read.error } };
   const appeared: string[] = [];
   let approvals = 0;
   let ignored = 0;
+  let refused = 0;
   for (const event of read.events) {
     if (event.kind === 'invocation-finished') {
       // Only a wake-up: results are read from Cloud Assistant. Every instance's event counts, so no dedupe.
@@ -85,11 +107,20 @@ function receiveEvents(request: HttpRequest, options: DaemonRoutesOptions): Http
     else if (event.kind === 'notice' && options.sink) {
       options.sink(event.notice);
       approvals++;
+    } else if (event.kind === 'refused') {
+      // The detail names what failed (or the variables to set), never a secret.
+      const fields = { eventId: event.id, source: event.source, platform: event.platform, reason: event.reason, detail: event.detail, remoteAddress: request.remoteAddress };
+      if (event.reason === 'not-configured') options.log.error(fields, 'approval webhook through EventBridge refused: its platform has no callback secrets');
+      else options.log.warn(fields, 'approval webhook through EventBridge refused');
+      refused++;
+    } else if (event.kind === 'url-check') {
+      options.log.info({ eventId: event.id, platform: event.platform }, 'callback URL check through EventBridge: the bus answers the platform itself, so the check cannot be answered from here; nothing recorded');
+      ignored++;
     } else ignored++;
   }
   if (appeared.length > 0) {
     options.log.info({ instances: appeared }, 'new instances announced');
     options.onNewInstances(appeared);
   }
-  return { status: 200, body: { accepted: read.events.length, newInstances: appeared.length, approvals, ignored } };
+  return { status: 200, body: { accepted: read.events.length, newInstances: appeared.length, approvals, ignored, refused } };
 }

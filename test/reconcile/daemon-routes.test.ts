@@ -211,7 +211,7 @@ describe('POST /ingress/eventbridge', () => {
     const harness = await start();
     const response = await postEvents(harness.url, heartbeat('i-bp1new0000001'));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: 1, newInstances: 1, approvals: 0, ignored: 0 });
+    expect(await response.json()).toEqual({ accepted: 1, newInstances: 1, approvals: 0, ignored: 0, refused: 0 });
     expect(harness.announced).toEqual([['i-bp1new0000001']]);
   });
 
@@ -219,7 +219,7 @@ describe('POST /ingress/eventbridge', () => {
     const harness = await start();
     const response = await postEvents(harness.url, [heartbeat('i-bp1new0000001'), heartbeat('i-bp1new0000002')]);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: 2, newInstances: 2, approvals: 0, ignored: 0 });
+    expect(await response.json()).toEqual({ accepted: 2, newInstances: 2, approvals: 0, ignored: 0, refused: 0 });
     expect(harness.announced).toEqual([['i-bp1new0000001', 'i-bp1new0000002']]);
   });
 
@@ -229,11 +229,11 @@ describe('POST /ingress/eventbridge', () => {
     await postEvents(harness.url, event);
     const again = await postEvents(harness.url, event);
     expect(again.status).toBe(200);
-    expect(await again.json()).toEqual({ accepted: 1, newInstances: 0, approvals: 0, ignored: 0 });
+    expect(await again.json()).toEqual({ accepted: 1, newInstances: 0, approvals: 0, ignored: 0, refused: 0 });
     // And within one batch.
     const other = heartbeat('i-bp1new0000004');
     const batch = await postEvents(harness.url, [other, other]);
-    expect(await batch.json()).toEqual({ accepted: 2, newInstances: 1, approvals: 0, ignored: 0 });
+    expect(await batch.json()).toEqual({ accepted: 2, newInstances: 1, approvals: 0, ignored: 0, refused: 0 });
     expect(harness.announced).toEqual([['i-bp1new0000003'], ['i-bp1new0000004']]);
   });
 
@@ -279,7 +279,7 @@ describe('POST /ingress/eventbridge', () => {
       data: { EventType: 'bpms_instance_change', processInstanceId: 'PI-1', processCode: 'PROC-ONBOARD', type: 'finish', result: 'agree', staffId: 'u1' },
     };
     const first = await postEvents(harness.url, approval);
-    expect(await first.json()).toEqual({ accepted: 1, newInstances: 0, approvals: 1, ignored: 0 });
+    expect(await first.json()).toEqual({ accepted: 1, newInstances: 0, approvals: 1, ignored: 0, refused: 0 });
     await postEvents(harness.url, [approval, approval]);
     expect(harness.notices).toEqual([expect.objectContaining({ kind: 'approval', platform: 'dingtalk', instanceId: 'PI-1', eventId: 'evt-approval-1', via: 'eventbridge' })]);
   });
@@ -300,7 +300,7 @@ describe('POST /ingress/eventbridge', () => {
     const foreign = { ...heartbeat('i-bp1new0000007'), source: 'acs.other' };
     const response = await postEvents(harness.url, [completed, foreign, heartbeat('i-bp1new0000008')]);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: 3, newInstances: 1, approvals: 0, ignored: 1 });
+    expect(await response.json()).toEqual({ accepted: 3, newInstances: 1, approvals: 0, ignored: 1, refused: 0 });
     expect(harness.announced).toEqual([['i-bp1new0000008']]);
     expect(harness.completed).toEqual(['t-1']);
   });

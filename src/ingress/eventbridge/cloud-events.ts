@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { constantTimeEqual } from '../callback-checks.js';
 import type { IngressNotice } from '../ingress-notice.js';
 import { noticeFromDingtalkEvent, noticeFromLarkEvent } from '../parse-notice.js';
+import { HTTP_EVENT_TYPE, readApprovalWebhook, type ApprovalWebhookSecrets, type WebhookRefusal } from './approval-webhooks.js';
 
 /*
- * CloudEvents from EventBridge's HTTP target: Cloud Assistant's (acs.ecs) and, when the approval
- * platforms are bridged into EventBridge, DingTalk's and Lark's decrypted approval events. What
- * an event says is read leniently; what the envelope must have (id, source, type) is not.
+ * CloudEvents from EventBridge's HTTP target: Cloud Assistant's (acs.ecs) and the approval
+ * platforms': their own webhooks as the stack's HTTPS event sources wrap them (HTTPEvents,
+ * verified here with the platforms' secrets), or events already decrypted (data = the event).
+ * What an event says is read leniently; what the envelope must have (id, source, type) is not.
  */
 
 /** The sources rollcall reads; anything else is ignored. */
@@ -23,6 +25,13 @@ export type CloudEventMeaning =
   | { kind: 'instance-appeared'; instanceId: string }
   /** One instance's run of a command ended (Success, Failed, Timeout, …). */
   | { kind: 'invocation-finished'; invokeId: string; instanceId?: string; status?: string; exitCode?: number }
+  /**
+   * A platform's webhook (an HTTPEvent) that failed verification, or came for a platform whose
+   * callback secrets are not configured: not an approval. `detail` names no secret.
+   */
+  | { kind: 'refused'; platform: 'dingtalk' | 'lark'; reason: WebhookRefusal; detail: string }
+  /** DingTalk's `check_url` or Lark's `url_verification` through the bus, which cannot carry the answer back. */
+  | { kind: 'url-check'; platform: 'dingtalk' | 'lark' }
   | { kind: 'ignored'; reason: string };
 
 /** One CloudEvent of a delivery: its envelope (id and source to deduplicate on) and its meaning. */
@@ -35,6 +44,13 @@ export interface ReadCloudEventsOptions {
   headers?: IncomingHttpHeaders;
   /** When the delivery arrived: the time of a departure whose event carries none. Default now. */
   receivedAt?: Date;
+  /**
+   * The platforms' callback secrets, to verify their webhooks inside HTTPEvents. A webhook for a
+   * platform without secrets is refused (`not-configured`). Default: none.
+   */
+  webhooks?: ApprovalWebhookSecrets;
+  /** Accepted distance between a webhook's timestamp and the bus's publish time. Default 5 minutes. */
+  windowMs?: number;
 }
 
 const Envelope = z.looseObject({
@@ -97,7 +113,7 @@ export function readCloudEvents(body: Buffer, options: ReadCloudEventsOptions = 
       return { ok: false, status: 400, error: `not a CloudEvent: ${where}${issue?.path.join('.') || 'the event'} ${issue?.message ?? 'is invalid'}`.trim() };
     }
     const { id, source, type } = envelope.data;
-    events.push({ id, source, type, ...classify(envelope.data, options.receivedAt) });
+    events.push({ id, source, type, ...classify(envelope.data, options) });
   }
   return { ok: true, events };
 }
@@ -111,8 +127,22 @@ export function checkEventBridgeSecret(headers: IncomingHttpHeaders, secret: str
   return given !== undefined && secret !== '' && constantTimeEqual(given, secret);
 }
 
-function classify(event: Envelope, receivedAt: Date | undefined): CloudEventMeaning {
+function classify(event: Envelope, options: ReadCloudEventsOptions): CloudEventMeaning {
+  const { receivedAt } = options;
   const data = record(typeof event.data === 'string' ? jsonOrText(event.data) : event.data);
+  const platform = event.source === CLOUD_EVENT_SOURCES.dingtalk ? 'dingtalk' : event.source === CLOUD_EVENT_SOURCES.lark ? 'lark' : undefined;
+  if (platform !== undefined && event.type === HTTP_EVENT_TYPE) {
+    // A POST to the HTTPS source: anyone may send one, so it is a platform's webhook to verify,
+    // never an event to take as it is.
+    const parsed = readApprovalWebhook(platform, data, {
+      secrets: options.webhooks ?? {},
+      at: publishTime(event) ?? receivedAt ?? new Date(),
+      ...(options.windowMs !== undefined ? { windowMs: options.windowMs } : {}),
+    });
+    if ('refused' in parsed) return { kind: 'refused', platform, reason: parsed.refused, detail: parsed.detail };
+    if ('urlCheck' in parsed) return { kind: 'url-check', platform };
+    return meaning(parsed);
+  }
   if (event.source === CLOUD_EVENT_SOURCES.dingtalk) {
     if (data === undefined) return { kind: 'ignored', reason: 'a dingtalk.approval event without an object as data' };
     return meaning(noticeFromDingtalkEvent(dingtalkEventType(event.type, data), event.id, data, 'eventbridge', receivedAt));
@@ -178,6 +208,19 @@ function larkInnerEvent(data: Record<string, unknown>): { eventType: string; eve
   }
   const ownType = text(data['type']);
   return ownType !== undefined && ownType !== 'event_callback' ? { eventType: ownType, event: data } : undefined;
+}
+
+/**
+ * When the bus accepted the event: `aliyunpublishtime` (Alibaba writes it `…T21:04:42.179PRC`,
+ * China time, or ISO 8601), else the CloudEvent `time`; undefined when neither reads as a time.
+ */
+function publishTime(event: Envelope): Date | undefined {
+  for (const value of [event['aliyunpublishtime'], event['time']]) {
+    if (typeof value !== 'string' || value === '') continue;
+    const date = new Date(value.replace(/PRC$/, '+08:00'));
+    if (!Number.isNaN(date.getTime())) return date;
+  }
+  return undefined;
 }
 
 /** `acs:ecs:<region>:<account>:instance/<id>` → `<id>`. */
