@@ -59,6 +59,8 @@ export class ChatNotifier implements Notifier {
   readonly #options: ChatNotifierOptions;
   /** One sender per channel and webhook: a robot's rate limit outlives any one message. */
   readonly #senders = new Map<string, RobotSender>();
+  /** Where each sender's webhook and secret come from, for the fix a refusal names. */
+  readonly #sources = new Map<RobotSender, string>();
   #channels: Readonly<Record<string, Channel>> = {};
   readonly #warned = new Set<string>();
 
@@ -94,7 +96,15 @@ export class ChatNotifier implements Notifier {
   /** For status: each robot's pause and last failure (webhooks redacted). */
   robots(): { channel: string; target: string; pausedUntil?: number; lastFailure?: { code: string | number; message: string; fix?: string } }[] {
     const now = this.#now();
-    return [...this.#senders.entries()].map(([key, sender]) => ({ channel: key.split('\n')[0]!, ...sender.status(now) }));
+    return [...this.#senders.entries()].map(([key, sender]) => {
+      const { lastFailure, ...status } = sender.status(now);
+      const source = this.#sources.get(sender);
+      return {
+        channel: key.split('\n')[0]!,
+        ...status,
+        ...(lastFailure ? { lastFailure: { ...lastFailure, ...(lastFailure.fix !== undefined && source ? { fix: `${lastFailure.fix} (${source})` } : {}) } } : {}),
+      };
+    });
   }
 
   #digest(notifications: readonly Notification[]): DigestEvent {
@@ -134,7 +144,8 @@ export class ChatNotifier implements Notifier {
     const outcome = await resolved.sender.trySend(this.#options.render(resolved.platform, event), this.#now());
     if (outcome === 'sent') return;
     if ('failed' in outcome) {
-      throw new RollcallError('invalid-input', `the ${resolved.name} robot refused the message (${outcome.failed.code}: ${outcome.failed.message}): ${outcome.failed.fix}`);
+      const source = this.#sources.get(resolved.sender);
+      throw new RollcallError('invalid-input', `the ${resolved.name} robot refused the message (${outcome.failed.code}: ${outcome.failed.message}): ${outcome.failed.fix}${source ? ` (${source})` : ''}`);
     }
     throw new RollcallError('cloud-api', `the ${resolved.name} robot cannot take a message for ${Math.ceil(outcome.wait / 1000)} s${outcome.reply ? ` (${outcome.reply.code}: ${outcome.reply.message})` : ''}`);
   }
@@ -155,6 +166,8 @@ export class ChatNotifier implements Notifier {
         ? this.#options.createSender(config.platform, webhookUrl, secret)
         : createRobotSender(config.platform, { webhookUrl, ...(secret ? { secret } : {}), log: this.#options.log });
       this.#senders.set(key, sender);
+      // The platform's words say what is wrong with the robot; these say where rollcall reads it from.
+      this.#sources.set(sender, `channel ${name} of approvals.yaml: its webhook URL is read from ${config.webhookEnv}${config.secretEnv ? `, its secret from ${config.secretEnv}` : ', and it has no secretEnv (no signature)'}`);
     }
     return { name, platform: config.platform, sender };
   }
