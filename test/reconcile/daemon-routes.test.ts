@@ -6,6 +6,7 @@ import { taskCompletedEvent } from '../../src/emulators/ecs/task-completed-event
 import { startHttpServer, type HttpServer } from '../../src/ingress/http-server.js';
 import type { IngressNotice } from '../../src/ingress/ingress-notice.js';
 import { daemonRoutes, type DaemonRoutesOptions } from '../../src/reconcile/daemon-routes.js';
+import { DINGTALK, dingtalkApproval, dingtalkWebhook, httpEvent, LARK, larkApproval, larkWebhook, WEBHOOK_SECRETS } from '../ingress/eventbridge/webhook-fixture.js';
 import { Metrics, reconcilerMetrics } from '../../src/reconcile/metrics.js';
 import { StateStore } from '../../src/reconcile/state-store.js';
 import { StatusTracker, type ReconcilerStatus } from '../../src/reconcile/status.js';
@@ -23,6 +24,8 @@ interface Harness {
   announced: string[][];
   completed: string[];
   notices: IngressNotice[];
+  /** What the routes logged, one JSON line each. */
+  logLines: string[];
   setNotReady(reason: string | undefined): void;
 }
 
@@ -32,8 +35,9 @@ afterEach(async () => {
 });
 
 /** The daemon's routes on a real server (port 0), with fakes where the daemon wires its parts. */
-async function start(secrets: Pick<DaemonRoutesOptions, 'hookSecret' | 'eventSecret'> = {}): Promise<Harness> {
-  const log = createLogger({ ROLLCALL_LOG_LEVEL: 'silent' });
+async function start(secrets: Pick<DaemonRoutesOptions, 'hookSecret' | 'eventSecret' | 'webhooks'> = {}): Promise<Harness> {
+  const logLines: string[] = [];
+  const log = createLogger({ ROLLCALL_LOG_LEVEL: 'info' }, { write: (line: string) => logLines.push(line) });
   const store = StateStore.inMemory();
   const metrics = new Metrics();
   reconcilerMetrics(metrics).reconciles.inc({ trigger: 'revision', result: 'applied' });
@@ -47,6 +51,7 @@ async function start(secrets: Pick<DaemonRoutesOptions, 'hookSecret' | 'eventSec
     announced: [] as string[][],
     completed: [] as string[],
     notices: [] as IngressNotice[],
+    logLines,
     setNotReady: (reason: string | undefined) => (notReady = reason),
   };
   const server: HttpServer = await startHttpServer({
@@ -303,5 +308,71 @@ describe('POST /ingress/eventbridge', () => {
     expect(await response.json()).toEqual({ accepted: 3, newInstances: 1, approvals: 0, ignored: 1, refused: 0 });
     expect(harness.announced).toEqual([['i-bp1new0000008']]);
     expect(harness.completed).toEqual(['t-1']);
+  });
+});
+
+describe('POST /ingress/eventbridge: the platforms\' webhooks from the HTTPS sources', () => {
+  const webhooks = { dingtalk: DINGTALK, lark: LARK };
+  const logged = (harness: Harness) => harness.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  it('a signed DingTalk push and a signed Lark callback, wrapped by the bus, become notices once each', async () => {
+    const harness = await start({ eventSecret: EVENT_SECRET, webhooks });
+    const dingtalk = httpEvent('dingtalk.approval', dingtalkWebhook(dingtalkApproval('PI-300', 'dt-300')));
+    const lark = httpEvent('lark.approval', larkWebhook(larkApproval('IC-300', 'lark-300')));
+    for (const event of [dingtalk, lark]) {
+      const response = await postEvents(harness.url, event, { 'x-rollcall-secret': EVENT_SECRET });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ accepted: 1, newInstances: 0, approvals: 1, ignored: 0, refused: 0 });
+    }
+    // The bus retries the same event: counted once.
+    await postEvents(harness.url, dingtalk, { 'x-rollcall-secret': EVENT_SECRET });
+    expect(harness.notices).toEqual([
+      { kind: 'approval', platform: 'dingtalk', eventId: 'dt-300', instanceId: 'PI-300', processCode: 'PROC-ONBOARD', via: 'eventbridge' },
+      { kind: 'approval', platform: 'lark', eventId: 'lark-300', instanceId: 'IC-300', processCode: 'APPROVAL-ONBOARD', via: 'eventbridge' },
+    ]);
+  });
+
+  it('forged and tampered webhooks are refused with 200 (a retry cannot fix them), logged with the reason and no secret, and never reach the sink', async () => {
+    const harness = await start({ webhooks });
+    const forged = [
+      httpEvent('dingtalk.approval', dingtalkWebhook(dingtalkApproval('PI-666', 'dt-666'), { token: 'forged-token' })),
+      httpEvent('dingtalk.approval', dingtalkWebhook(dingtalkApproval('PI-667', 'dt-667'), { encodingAesKey: 'Q'.repeat(43) })),
+      httpEvent('lark.approval', larkWebhook(larkApproval('IC-666', 'lark-666'), { signingKey: 'forged-key' })),
+      httpEvent('lark.approval', larkWebhook(larkApproval('IC-667', 'lark-667'), { tamper: (body) => body.replace('"}', 'A"}') })),
+    ];
+    const response = await postEvents(harness.url, forged);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ accepted: 4, newInstances: 0, approvals: 0, ignored: 0, refused: 4 });
+    expect(harness.notices).toEqual([]);
+    const refusals = logged(harness).filter((line) => line['msg'] === 'approval webhook through EventBridge refused');
+    expect(refusals.map((line) => [line['platform'], line['reason']])).toEqual([
+      ['dingtalk', 'bad-signature'],
+      ['dingtalk', 'bad-encryption'],
+      ['lark', 'bad-signature'],
+      ['lark', 'bad-signature'],
+    ]);
+    const text = harness.logLines.join('');
+    for (const secret of WEBHOOK_SECRETS) expect(text).not.toContain(secret);
+  });
+
+  it('a webhook of a platform without secrets is refused, and the log names the variables to set', async () => {
+    const harness = await start({ webhooks: { lark: LARK } });
+    const response = await postEvents(harness.url, httpEvent('dingtalk.approval', dingtalkWebhook(dingtalkApproval('PI-301', 'dt-301'))));
+    expect(await response.json()).toEqual({ accepted: 1, newInstances: 0, approvals: 0, ignored: 0, refused: 1 });
+    expect(harness.notices).toEqual([]);
+    const line = logged(harness).find((entry) => entry['reason'] === 'not-configured');
+    expect(line).toMatchObject({ level: 50, platform: 'dingtalk' });
+    expect(line?.['detail']).toContain('ROLLCALL_DINGTALK_TOKEN and ROLLCALL_DINGTALK_AES_KEY');
+  });
+
+  it('URL checks through the bus are logged as what they are and record nothing', async () => {
+    const harness = await start({ webhooks });
+    const response = await postEvents(harness.url, [
+      httpEvent('dingtalk.approval', dingtalkWebhook({ EventType: 'check_url' })),
+      httpEvent('lark.approval', larkWebhook({ challenge: 'c-2', token: LARK.verificationToken, type: 'url_verification' })),
+    ]);
+    expect(await response.json()).toEqual({ accepted: 2, newInstances: 0, approvals: 0, ignored: 2, refused: 0 });
+    expect(harness.notices).toEqual([]);
+    expect(logged(harness).filter((line) => String(line['msg']).startsWith('callback URL check through EventBridge')).map((line) => line['platform'])).toEqual(['dingtalk', 'lark']);
   });
 });

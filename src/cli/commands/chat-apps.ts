@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { RollcallError } from '../../config/errors.js';
 import type { ChatDeliveries, ChatEmulator, ChatEmulatorOptions } from '../../emulators/chat/chat-emulator.js';
 
 /** The two chat apps an emulator plays: DingTalk's internal app and Lark's self-built app, with their callback secrets. */
@@ -9,10 +10,20 @@ export interface ChatApps {
   robots: { dingtalk: { accessToken: string; secret: string }; lark: { hookToken: string; secret: string } };
 }
 
-/** How approvals reach rollcall from each platform. */
+/**
+ * How approvals reach rollcall from each platform. `eventbridge`: the platform's HTTP callback
+ * goes to the EventBridge bus's HTTPS event source, and the bus's approvals rule delivers it to
+ * rollcall's `/ingress/eventbridge`, as in production.
+ */
 export interface ChatPaths {
-  dingtalk: 'http' | 'stream';
-  lark: 'http' | 'long-connection';
+  dingtalk: 'http' | 'stream' | 'eventbridge';
+  lark: 'http' | 'long-connection' | 'eventbridge';
+}
+
+/** The webhook URLs of the bus's HTTPS event sources (`bus.webhookUrl('dingtalk.approval')`, `…('lark.approval')`). */
+export interface ChatSourceUrls {
+  dingtalk?: string;
+  lark?: string;
 }
 
 /** Fresh credentials for a local emulator, in the platforms' formats (Lark's appId must be `cli_` and 16 hex digits). */
@@ -39,26 +50,45 @@ export function chatRobots(apps: ChatApps): NonNullable<ChatEmulatorOptions['rob
   };
 }
 
-/** What the emulator delivers where, for a rollcall at `rollcallUrl`. */
-export function chatDeliveries(apps: ChatApps, paths: ChatPaths, rollcallUrl: string): ChatDeliveries {
+/**
+ * What the emulator delivers where, for a rollcall at `rollcallUrl`; a platform on the
+ * `eventbridge` path posts its signed callbacks to its source's webhook URL in `sourceUrls`.
+ *
+ * @throws RollcallError `invalid-input` when a platform is on `eventbridge` without its source's URL.
+ */
+export function chatDeliveries(apps: ChatApps, paths: ChatPaths, rollcallUrl: string, sourceUrls: ChatSourceUrls = {}): ChatDeliveries {
   const base = rollcallUrl.replace(/\/+$/, '');
+  const sourceUrl = (platform: 'dingtalk' | 'lark'): string => {
+    const url = sourceUrls[platform];
+    if (url === undefined || url === '') {
+      throw new RollcallError('invalid-input', `${platform} approvals go through EventBridge but no webhook URL of its HTTPS event source was given: pass sourceUrls.${platform} (the bus's webhookUrl('${platform}.approval'))`);
+    }
+    return url;
+  };
+  const dingtalkTarget = (url: string) => ({ url, token: apps.dingtalk.token, aesKey: apps.dingtalk.aesKey });
+  const larkTarget = (url: string) => ({ url, encryptKey: apps.lark.encryptKey, verificationToken: apps.lark.verificationToken });
   return {
-    dingtalk: paths.dingtalk === 'http' ? { callback: { url: `${base}/ingress/dingtalk`, token: apps.dingtalk.token, aesKey: apps.dingtalk.aesKey } } : { stream: true },
-    lark: paths.lark === 'http' ? { callback: { url: `${base}/ingress/lark`, encryptKey: apps.lark.encryptKey, verificationToken: apps.lark.verificationToken } } : { longConnection: true },
+    dingtalk:
+      paths.dingtalk === 'http' ? { callback: dingtalkTarget(`${base}/ingress/dingtalk`) } : paths.dingtalk === 'eventbridge' ? { eventbridge: dingtalkTarget(sourceUrl('dingtalk')) } : { stream: true },
+    lark: paths.lark === 'http' ? { callback: larkTarget(`${base}/ingress/lark`) } : paths.lark === 'eventbridge' ? { eventbridge: larkTarget(sourceUrl('lark')) } : { longConnection: true },
   };
 }
 
-/** The ROLLCALL_* variables that point rollcall's ingress at the emulator, as configured. */
+/**
+ * The ROLLCALL_* variables that point rollcall's ingress at the emulator, as configured. The
+ * `eventbridge` path gets the same callback secrets as `http`: rollcall verifies the same
+ * callbacks, unwrapped from the bus's events (ROLLCALL_EVENTBRIDGE_SECRET is the bus's business).
+ */
 export function chatEnvironment(apps: ChatApps, paths: ChatPaths, emulator: Pick<ChatEmulator, 'url'>): Record<string, string> {
   return {
     ROLLCALL_DINGTALK_APP_KEY: apps.dingtalk.appKey,
     ROLLCALL_DINGTALK_APP_SECRET: apps.dingtalk.appSecret,
     ROLLCALL_DINGTALK_API: emulator.url,
-    ...(paths.dingtalk === 'http' ? { ROLLCALL_DINGTALK_TOKEN: apps.dingtalk.token, ROLLCALL_DINGTALK_AES_KEY: apps.dingtalk.aesKey } : { ROLLCALL_DINGTALK_STREAM: 'true' }),
+    ...(paths.dingtalk !== 'stream' ? { ROLLCALL_DINGTALK_TOKEN: apps.dingtalk.token, ROLLCALL_DINGTALK_AES_KEY: apps.dingtalk.aesKey } : { ROLLCALL_DINGTALK_STREAM: 'true' }),
     ROLLCALL_LARK_APP_ID: apps.lark.appId,
     ROLLCALL_LARK_APP_SECRET: apps.lark.appSecret,
     ROLLCALL_LARK_DOMAIN: emulator.url,
-    ...(paths.lark === 'http' ? { ROLLCALL_LARK_VERIFICATION_TOKEN: apps.lark.verificationToken, ROLLCALL_LARK_ENCRYPT_KEY: apps.lark.encryptKey } : { ROLLCALL_LARK_LONG_CONNECTION: 'true' }),
+    ...(paths.lark !== 'long-connection' ? { ROLLCALL_LARK_VERIFICATION_TOKEN: apps.lark.verificationToken, ROLLCALL_LARK_ENCRYPT_KEY: apps.lark.encryptKey } : { ROLLCALL_LARK_LONG_CONNECTION: 'true' }),
     // The example approvals.yaml's channels name these variables.
     ROLLCALL_DINGTALK_WEBHOOK: `${emulator.url}/robot/send?access_token=${apps.robots.dingtalk.accessToken}`,
     ROLLCALL_DINGTALK_SECRET: apps.robots.dingtalk.secret,

@@ -5,7 +5,9 @@ import {
   checkDingtalkCallbackUrl,
   checkLarkCallbackUrl,
   deliverDingtalkCallback,
+  deliverDingtalkCallbackToBus,
   deliverLarkCallback,
+  deliverLarkCallbackToBus,
   type DingtalkCallbackTarget,
   type HttpDeliveryOutcome,
   type LarkCallbackTarget,
@@ -37,15 +39,19 @@ import { createRobotWebhooks, isRobotPath, readRobotRequest, type RobotWebhooks,
 
 export type ChatPlatform = 'dingtalk' | 'lark';
 
-/** Which delivery paths are on, per platform. */
+/**
+ * Which delivery paths are on, per platform. `eventbridge`: the same signed callback as
+ * `callback`, posted to an EventBridge HTTPS event source's webhook URL (the platform's event
+ * subscription pointed at the stack's source, as in production); delivered when the bus answers 2xx.
+ */
 export interface ChatDeliveries {
-  dingtalk?: { callback?: DingtalkCallbackTarget; stream?: boolean };
-  lark?: { callback?: LarkCallbackTarget; longConnection?: boolean };
+  dingtalk?: { callback?: DingtalkCallbackTarget; stream?: boolean; eventbridge?: DingtalkCallbackTarget };
+  lark?: { callback?: LarkCallbackTarget; longConnection?: boolean; eventbridge?: LarkCallbackTarget };
 }
 
 /** One path's outcome for one event. */
 export interface Delivery {
-  via: 'http' | 'stream' | 'long-connection';
+  via: 'http' | 'stream' | 'long-connection' | 'eventbridge';
   ok: boolean;
   /** HTTP: the last attempt's status. */
   status?: number;
@@ -171,22 +177,24 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
     ...definedOnly({ ackTimeoutMs: timing.ackTimeoutMs, giveUpAfterMs: timing.giveUpAfterMs, ticketLifetimeMs: timing.ticketLifetimeMs, clientConfig: timing.larkClientConfig }),
   });
   const httpOptions = () => ({ signal: aborter.signal, ...definedOnly({ retryDelaysMs: timing.retryDelaysMs }) });
-  const larkToken = () => deliveries.lark?.callback?.verificationToken ?? options.lark.verificationToken ?? '';
+  const larkToken = () => deliveries.lark?.callback?.verificationToken ?? deliveries.lark?.eventbridge?.verificationToken ?? options.lark.verificationToken ?? '';
 
   /** `httpEvent` gets the stream's eventId: HTTP pushes of some events carry it, of others not. */
   async function deliverDingtalk(eventType: string, streamData: object, httpEvent: (eventId: string) => object): Promise<Delivery[]> {
     const eventId = randomBytes(16).toString('hex');
-    const { callback, stream } = deliveries.dingtalk ?? {};
+    const { callback, stream, eventbridge } = deliveries.dingtalk ?? {};
     const runs: Array<Promise<Delivery>> = [];
     if (callback !== undefined) runs.push(deliverDingtalkCallback(callback, options.dingtalk.appKey, httpEvent(eventId), httpOptions()).then((outcome) => fromHttp(outcome)));
+    if (eventbridge !== undefined) runs.push(deliverDingtalkCallbackToBus(eventbridge, options.dingtalk.appKey, httpEvent(eventId), httpOptions()).then((outcome) => fromHttp(outcome, 'eventbridge')));
     if (stream === true) runs.push(gateway.push({ eventType, eventId, bornAt: Date.now(), data: streamData }).then((outcome) => fromPush('stream', outcome)));
     return Promise.all(runs);
   }
 
   async function deliverLark(envelope: (token: string) => object, eventId: string): Promise<Delivery[]> {
-    const { callback, longConnection: connected } = deliveries.lark ?? {};
+    const { callback, longConnection: connected, eventbridge } = deliveries.lark ?? {};
     const runs: Array<Promise<Delivery>> = [];
     if (callback !== undefined) runs.push(deliverLarkCallback(callback, envelope(callback.verificationToken), httpOptions()).then((outcome) => fromHttp(outcome)));
+    if (eventbridge !== undefined) runs.push(deliverLarkCallbackToBus(eventbridge, envelope(eventbridge.verificationToken), httpOptions()).then((outcome) => fromHttp(outcome, 'eventbridge')));
     if (connected === true) runs.push(longConnection.push(eventId, envelope(larkToken())).then((outcome) => fromPush('long-connection', outcome)));
     return Promise.all(runs);
   }
@@ -210,11 +218,15 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
   }
 
   async function larkFinished(instance: Readonly<LarkInstance>): Promise<Delivery[]> {
-    const { callback, longConnection: connected } = deliveries.lark ?? {};
+    const { callback, longConnection: connected, eventbridge } = deliveries.lark ?? {};
     if (!core.api.lark.subscriptions.has(instance.approvalCode)) {
       // As the platform: approval_instance is sent only for approval codes the app subscribed to.
       const error = `approval code ${instance.approvalCode} is not subscribed (POST /open-apis/approval/v4/approvals/${instance.approvalCode}/subscribe): Lark sends no event for it`;
-      return [...(callback !== undefined ? [{ via: 'http' as const, ok: false, attempts: 0, error }] : []), ...(connected === true ? [{ via: 'long-connection' as const, ok: false, attempts: 0, error }] : [])];
+      return [
+        ...(callback !== undefined ? [{ via: 'http' as const, ok: false, attempts: 0, error }] : []),
+        ...(connected === true ? [{ via: 'long-connection' as const, ok: false, attempts: 0, error }] : []),
+        ...(eventbridge !== undefined ? [{ via: 'eventbridge' as const, ok: false, attempts: 0, error }] : []),
+      ];
     }
     const eventId = randomUUID();
     const now = Date.now();
@@ -348,6 +360,7 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
         corpId,
         gateway: `${server.url}${DINGTALK_GATEWAY_PATH}`,
         callback: dingtalk.callback?.url ?? null,
+        eventbridge: dingtalk.eventbridge?.url ?? null,
         stream: dingtalk.stream === true,
         streamConnections: gateway.connections,
       },
@@ -356,7 +369,8 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
         appId: options.lark.appId,
         tenantKey,
         callback: lark.callback?.url ?? null,
-        encrypted: lark.callback?.encryptKey !== undefined,
+        eventbridge: lark.eventbridge?.url ?? null,
+        encrypted: (lark.callback ?? lark.eventbridge)?.encryptKey !== undefined,
         longConnection: lark.longConnection === true,
         longConnections: longConnection.connections,
         subscriptions: [...core.api.lark.subscriptions],
@@ -405,8 +419,8 @@ export async function startChatEmulator(options: ChatEmulatorOptions): Promise<C
   };
 }
 
-function fromHttp(outcome: HttpDeliveryOutcome): Delivery {
-  return { via: 'http', ...outcome };
+function fromHttp(outcome: HttpDeliveryOutcome, via: 'http' | 'eventbridge' = 'http'): Delivery {
+  return { via, ...outcome };
 }
 
 function fromPush(via: 'stream' | 'long-connection', outcome: PushOutcome): Delivery {

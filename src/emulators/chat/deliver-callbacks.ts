@@ -8,6 +8,8 @@ import { encryptLark, larkSignature } from '../../ingress/lark/callback-crypto.j
  * HTTP event callbacks sent the way DingTalk and Lark send them (sealed, signed), with the
  * platforms' reply rules: DingTalk wants the encrypted, signed "success" within 1500 ms, Lark a 200
  * within 3 s. A delivery that fails is tried again after each delay (the platforms retry too).
+ * The same callbacks can go to an EventBridge HTTPS event source's webhook instead (`…ToBus`):
+ * there the bus answers for rollcall, so any 2xx is delivered.
  */
 
 /** Where DingTalk pushes an app's events, and the app's callback secrets. */
@@ -63,6 +65,15 @@ export function deliverDingtalkCallback(target: DingtalkCallbackTarget, ownerKey
   return withRetries(options, () => postDingtalk(target, ownerKey, event, options.timeoutMs ?? 1500, options.signal));
 }
 
+/**
+ * Pushes the same sealed, signed DingTalk callback as `deliverDingtalkCallback` to an EventBridge
+ * HTTPS event source's webhook (`target.url`, its `?token=` kept). The bus answers, not rollcall,
+ * so DingTalk's sealed "success" cannot come back: any 2xx is delivered.
+ */
+export function deliverDingtalkCallbackToBus(target: DingtalkCallbackTarget, ownerKey: string, event: object, options: HttpDeliveryOptions = {}): Promise<HttpDeliveryOutcome> {
+  return withRetries(options, async () => accepted(await sendDingtalk(target, ownerKey, event, options.timeoutMs ?? 1500, options.signal)));
+}
+
 /** DingTalk's URL check, as its console runs it when the URL is saved: `{"EventType":"check_url"}`, once. */
 export function checkDingtalkCallbackUrl(target: DingtalkCallbackTarget, ownerKey: string, options: Omit<HttpDeliveryOptions, 'retryDelaysMs'> = {}): Promise<HttpDeliveryOutcome> {
   return withRetries({ ...options, retryDelaysMs: [] }, () => postDingtalk(target, ownerKey, { EventType: 'check_url' }, options.timeoutMs ?? 1500, options.signal));
@@ -78,6 +89,14 @@ export function deliverLarkCallback(target: LarkCallbackTarget, envelope: object
     if ('error' in answer) return answer;
     return answer.status === 200 ? { ok: true, status: 200 } : { ok: false, status: answer.status, error: `answered HTTP ${answer.status}, not 200` };
   });
+}
+
+/**
+ * Posts the same Lark callback as `deliverLarkCallback` (encrypted and signed with an Encrypt Key)
+ * to an EventBridge HTTPS event source's webhook. The bus answers for rollcall: any 2xx is delivered.
+ */
+export function deliverLarkCallbackToBus(target: LarkCallbackTarget, envelope: object, options: HttpDeliveryOptions = {}): Promise<HttpDeliveryOutcome> {
+  return withRetries(options, async () => accepted(await postLark(target, envelope, options.timeoutMs ?? 3000, options.signal)));
 }
 
 /** Lark's URL verification, once: `{challenge, token, type: "url_verification"}` → must answer `{challenge}`. */
@@ -125,7 +144,14 @@ async function post(url: string, body: string, headers: Record<string, string>, 
   }
 }
 
-async function postDingtalk(target: DingtalkCallbackTarget, ownerKey: string, event: object, timeoutMs: number, signal: AbortSignal | undefined): Promise<Attempt> {
+/** An answer from a bus's webhook: delivered when 2xx. */
+function accepted(answer: { status: number; text: string } | { ok: false; error: string }): Attempt {
+  if ('error' in answer) return answer;
+  return answer.status >= 200 && answer.status < 300 ? { ok: true, status: answer.status } : { ok: false, status: answer.status, error: `answered HTTP ${answer.status}, not 2xx` };
+}
+
+/** Seals and signs a DingTalk event and posts it: signature, timestamp and nonce in the query, `{encrypt}` the body. */
+function sendDingtalk(target: DingtalkCallbackTarget, ownerKey: string, event: object, timeoutMs: number, signal: AbortSignal | undefined): Promise<{ status: number; text: string } | { ok: false; error: string }> {
   const timestamp = String(Date.now());
   const nonce = randomBytes(6).toString('base64url').slice(0, 8);
   const encrypt = encryptDingtalk(target.aesKey, JSON.stringify(event), ownerKey);
@@ -133,7 +159,11 @@ async function postDingtalk(target: DingtalkCallbackTarget, ownerKey: string, ev
   url.searchParams.set('msg_signature', dingtalkSignature(target.token, timestamp, nonce, encrypt));
   url.searchParams.set('timestamp', timestamp);
   url.searchParams.set('nonce', nonce);
-  const answer = await post(url.toString(), JSON.stringify({ encrypt }), {}, timeoutMs, signal);
+  return post(url.toString(), JSON.stringify({ encrypt }), {}, timeoutMs, signal);
+}
+
+async function postDingtalk(target: DingtalkCallbackTarget, ownerKey: string, event: object, timeoutMs: number, signal: AbortSignal | undefined): Promise<Attempt> {
+  const answer = await sendDingtalk(target, ownerKey, event, timeoutMs, signal);
   if ('error' in answer) return answer;
   if (answer.status !== 200) return { ok: false, status: answer.status, error: `answered HTTP ${answer.status}, not 200` };
   let reply: z.infer<typeof DingtalkReply> | undefined;
