@@ -240,7 +240,7 @@ function compileField(condition: unknown, where: string): CompiledField {
 
 /**
  * JavaScript source equivalent to a predicate, for compileObject to inline: a boolean expression
- * of the variable, false for undefined, arrays and objects. Only literals made by JSON.stringify.
+ * of the variable, false for undefined, arrays and objects.
  */
 const INLINE = new WeakMap<ValuePredicate, InlineSource>();
 

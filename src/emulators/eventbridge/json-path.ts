@@ -29,7 +29,7 @@ export function parseJsonPath(path: string, label = 'JSONPath'): JsonPathStep[] 
     if (char === '.') {
       if (path[at + 1] === '.') fail(at, '.. (recursive descent) selects many values; name each step');
       const match = /^[^.[\]'"\s*]+/.exec(path.slice(at + 1));
-      if (!match) fail(at + 1, path[at + 1] === '*' ? '* selects many values; name the key' : 'a name must follow the dot');
+      if (!match) fail(path[at + 1] === '*' ? at + 1 : at, path[at + 1] === '*' ? '* selects many values; name the key' : 'a name must follow the dot');
       steps.push({ key: match![0] });
       at += 1 + match![0].length;
     } else if (char === '[') {

@@ -71,7 +71,8 @@ describe('JSONPath subset', () => {
     ['$.tags[-1]', 'JSONPath: "$.tags[-1]" at character 8: brackets hold an index (0, 1, …) or a quoted name'],
     ["$['a", 'JSONPath: "$[\'a" at character 3: the quoted name is not closed'],
     ["$['a'x", 'JSONPath: "$[\'a\'x" at character 6: a ] must close the quoted name'],
-    ['$.', 'JSONPath: "$." at character 3: a name must follow the dot'],
+    ['$.', 'JSONPath: "$." at character 2: a name must follow the dot'],
+    ['$.a.[0]', 'JSONPath: "$.a.[0]" at character 4: a name must follow the dot'],
     ['$x', 'JSONPath: "$x" at character 2: unexpected "x"; steps are .name, [index] or [\'name\']'],
   ])('refuses %s', (path, message) => {
     expect(errorOf(() => parseJsonPath(path)).message).toBe(`${message}; write a path such as $.data.commandName, $.data.list[0] or $['a-b']`);
