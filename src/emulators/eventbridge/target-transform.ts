@@ -28,7 +28,8 @@ import { compileJsonPath, type JsonPathGetter } from './json-path.js';
  *   white space; a placeholder naming no variable is an error at load time (a typo would
  *   otherwise deliver an empty field). Any other `${` is literal text. Variables do not nest:
  *   each maps to a JSONPath string.
- * - Limits: `value` and `template` are at most 10,240 characters each.
+ * - Limits: `value` and `template` are at most 10,240 characters each (checked for every form).
+ *   Forms other than TEMPLATE ignore `template` (Terraform state often carries an empty one).
  */
 
 export type TransformForm = 'ORIGINAL' | 'JSONPATH' | 'CONSTANT' | 'TEMPLATE';
