@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { devCommand } from '../../src/cli/commands/dev.js';
+import type { AcceptedEvent } from '../../src/emulators/eventbridge/eventbridge-emulator.js';
+import type { DeliveryAttempt } from '../../src/emulators/eventbridge/target-deliveries.js';
 import { createLogger } from '../../src/config/logger.js';
 import type { ReconcilerStatus } from '../../src/reconcile/status.js';
 import { runCli } from '../cli/run-cli.js';
@@ -36,14 +38,14 @@ describe.skipIf(skip)('rollcall dev (npm start)', () => {
     const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => ((stdout += chunk.toString()), done()) });
     let stop!: () => void;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
-    let started!: (dev: { url: string; repo: string; chat: string }) => void;
-    const running = new Promise<{ url: string; repo: string; chat: string }>((resolve) => (started = resolve));
+    let started!: (dev: { url: string; repo: string; chat: string; eventbridge: string }) => void;
+    const running = new Promise<{ url: string; repo: string; chat: string; eventbridge: string }>((resolve) => (started = resolve));
     const env = { ROLLCALL_LOG_LEVEL: 'warn' };
     const done = devCommand(
       { dir: 'desired-state', port: 0, instancesPerTag: 1, stopped, onStarted: started },
       { stdout: sink, stderr: process.stderr, env, cwd: process.cwd(), log: createLogger(env, { write: () => true }) },
     );
-    const { url, repo, chat } = await running;
+    const { url, repo, chat, eventbridge } = await running;
     try {
       expect(JSON.parse(stdout.split('\n')[0]!)).toMatchObject({ url, repo });
       expect(stdout).toContain('git commit');
@@ -82,6 +84,16 @@ describe.skipIf(skip)('rollcall dev (npm start)', () => {
 
       // The DingTalk group heard of it: the request received, then the accounts applied.
       await waitFor('the group told', async () => (await groupMessages(chat)).includes('qianjiu'), 30_000);
+
+      // The routing is production's: Cloud Assistant's TaskCompleted went through the synthesized
+      // stack's rule on the bus to the ingress, and rollcall published its own events on its bus.
+      const { deliveries } = (await (await fetch(`${eventbridge}/emulator/deliveries`)).json()) as { deliveries: DeliveryAttempt[] };
+      expect(deliveries.filter((attempt) => attempt.ruleName === 'cloud-assistant-results' && attempt.ok && attempt.request?.url === `${url}/ingress/eventbridge`).length).toBeGreaterThan(0);
+      await waitFor('rollcall\'s events on its bus', async () => {
+        const { events } = (await (await fetch(`${eventbridge}/emulator/events`)).json()) as { events: AcceptedEvent[] };
+        const types = new Set(events.filter((accepted) => accepted.event.source === 'rollcall').map((accepted) => accepted.event.type));
+        return types.has('rollcall:Request:Committed') && types.has('rollcall:Revision:Applied');
+      }, 10_000);
 
       // Self-service in Lark (long connection): the requester's own record, found by its Lark id.
       const grant = await runCli(['approve', '--emulator', chat, '--platform', 'lark', '--flow', 'grant', '--originator', 'ou_7d8a6e6df7621556ce0d21922b676706', '--field', 'role=oncall']);

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { RollcallError } from '../../config/errors.js';
@@ -19,7 +21,7 @@ export interface DevOptions {
   /** Instances made for each hostgroup selected by tags. */
   instancesPerTag: number;
   stopped?: Promise<unknown>;
-  onStarted?: (dev: { url: string; repo: string; endpoint: string; chat: string }) => void;
+  onStarted?: (dev: { url: string; repo: string; endpoint: string; chat: string; eventbridge: string }) => void;
 }
 
 const run = promisify(execFile);
@@ -31,10 +33,11 @@ const run = promisify(execFile);
  * is never committed into); `serve` watches it. Ctrl-C stops everything and removes it all.
  */
 export async function devCommand(options: DevOptions, io: CliIo): Promise<number> {
-  const [{ sandboxSupport }, { startEcsEmulator }, { startChatEmulator }] = await Promise.all([
+  const [{ sandboxSupport }, { startEcsEmulator }, { startChatEmulator }, { startEventBridgeEmulator }] = await Promise.all([
     import('../../emulators/ecs/sandbox/sandbox-support.js'),
     import('../../emulators/ecs/ecs-emulator.js'),
     import('../../emulators/chat/chat-emulator.js'),
+    import('../../emulators/eventbridge/eventbridge-emulator.js'),
   ]);
   const support = await sandboxSupport();
   if (!support.ok) throw new RollcallError('invalid-input', `rollcall dev runs the fleet as sandbox instances on this machine, which needs root and Linux namespaces: ${support.reason}`);
@@ -63,10 +66,18 @@ export async function devCommand(options: DevOptions, io: CliIo): Promise<number
     await git('commit', '-q', '-m', `Start from ${source}`);
 
     const port = options.port === 0 ? await freePort() : options.port;
+    const rollcallUrl = `http://127.0.0.1:${port}`;
+    // The cloud plumbing as production has it: the stack `npm run synth` makes, synthesized for
+    // this rollcall, and an EventBridge emulator running its rules (not a copy of them).
+    const eventSecret = randomBytes(16).toString('hex');
+    const stackFile = await synthesizeStack(scratch, { ...io.env, ROLLCALL_PUBLIC_URL: rollcallUrl, ROLLCALL_EVENTBRIDGE_SECRET: eventSecret, ROLLCALL_REGION: fleet.region ?? 'cn-hangzhou' });
+    const bus = await startEventBridgeEmulator({ rules: stackFile, ...(fleet.region ? { regionId: fleet.region } : {}), log: io.log.child({ emulator: 'eventbridge' }) });
+    cleanups.unshift(() => bus.close());
     const emulator = await startEcsEmulator({
       ...(fleet.region ? { regionId: fleet.region } : {}),
       instances,
-      eventsUrl: `http://127.0.0.1:${port}/ingress/eventbridge`,
+      // Cloud Assistant's events (TaskCompleted, FirstHeartbeat) go to the default bus, whose rules send them on to rollcall.
+      eventsUrl: bus.publishUrl,
     });
     cleanups.unshift(() => emulator.close());
     // Roles may name groups without a gid, which must exist on the host (docker, say): a real
@@ -91,16 +102,22 @@ export async function devCommand(options: DevOptions, io: CliIo): Promise<number
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: emulator.accessKeySecret,
       ...chatEnvironment(apps, paths, chat),
       // The groups' messages link to the status page, here on this machine.
-      ROLLCALL_PUBLIC_URL: io.env.ROLLCALL_PUBLIC_URL || `http://127.0.0.1:${port}`,
+      ROLLCALL_PUBLIC_URL: io.env.ROLLCALL_PUBLIC_URL || rollcallUrl,
+      ROLLCALL_EVENTBRIDGE_SECRET: eventSecret,
+      // rollcall's own events (Request:Committed, Revision:Applied, …) on the stack's bus.
+      ROLLCALL_EVENT_BUS: bus.buses.find((candidate) => candidate.declared)?.name ?? 'default',
+      ROLLCALL_EVENT_BUS_ENDPOINT: bus.url,
+      ROLLCALL_EVENT_BUS_ACCESS_KEY_ID: bus.accessKeyId,
+      ROLLCALL_EVENT_BUS_ACCESS_KEY_SECRET: bus.accessKeySecret,
     };
     const daemon = await startServing(
       { repo, path: folder, port, stateDir: path.join(scratch, 'state'), fleetFlags: { endpoint: emulator.endpoint } },
       { ...io, env },
     );
     cleanups.unshift(() => daemon.stop());
-    io.stdout.write(`${JSON.stringify({ url: daemon.url, repo, endpoint: emulator.endpoint, chat: chat.url, instances: emulator.instances })}\n`);
-    io.stdout.write(guide({ url: daemon.url, repo, folder, endpoint: emulator.endpoint, chat: chat.url, instances: emulator.instances, stateDir: path.join(scratch, 'state') }));
-    options.onStarted?.({ url: daemon.url, repo, endpoint: emulator.endpoint, chat: chat.url });
+    io.stdout.write(`${JSON.stringify({ url: daemon.url, repo, endpoint: emulator.endpoint, chat: chat.url, eventbridge: bus.url, instances: emulator.instances })}\n`);
+    io.stdout.write(guide({ url: daemon.url, repo, folder, endpoint: emulator.endpoint, chat: chat.url, eventbridge: bus.url, stack: stackFile, instances: emulator.instances, stateDir: path.join(scratch, 'state') }));
+    options.onStarted?.({ url: daemon.url, repo, endpoint: emulator.endpoint, chat: chat.url, eventbridge: bus.url });
     void daemon.reconciler.idle().then(() => {
       const status = daemon.status();
       io.stdout.write(`\n[${new Date().toLocaleTimeString()}] ${status.state}: ${status.message.split('\n')[0]}\n`);
@@ -113,6 +130,24 @@ export async function devCommand(options: DevOptions, io: CliIo): Promise<number
   }
 }
 
+/** The checkout: stacks/ and the cdktf app live next to src/. */
+const CHECKOUT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * Runs the cdktf app exactly as `npm run synth` does, writing into `scratch`, and returns the
+ * synthesized Terraform JSON's path. Its configuration comes from `env` (stacks/stack-config.ts).
+ */
+async function synthesizeStack(scratch: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const outdir = path.join(scratch, 'cdktf.out');
+  try {
+    await run(process.execPath, ['--import', 'tsx', path.join(CHECKOUT, 'stacks/main.ts')], { cwd: CHECKOUT, env: { ...env, ROLLCALL_STACK_CONFIG: '', CDKTF_OUTDIR: outdir } });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new RollcallError('invalid-input', `could not synthesize the stack for the EventBridge emulator: ${stderr || (error as Error).message}`);
+  }
+  return path.join(outdir, 'stacks', 'rollcall', 'cdk.tf.json');
+}
+
 async function groupsWithoutGid(rolesDir: string): Promise<string[]> {
   const groups = new Set<string>();
   for (const file of await readdir(rolesDir).catch(() => [] as string[])) {
@@ -123,7 +158,7 @@ async function groupsWithoutGid(rolesDir: string): Promise<string[]> {
   return [...groups].sort();
 }
 
-function guide(where: { url: string; repo: string; folder: string; endpoint: string; chat: string; instances: string[]; stateDir: string }): string {
+function guide(where: { url: string; repo: string; folder: string; endpoint: string; chat: string; eventbridge: string; stack: string; instances: string[]; stateDir: string }): string {
   const user = `${where.folder}/users/E1001.yaml`;
   return `
 rollcall dev is running: the whole loop on this machine.
@@ -132,6 +167,7 @@ rollcall dev is running: the whole loop on this machine.
   ECS API         ${where.endpoint}   (emulator; instances: ${where.instances.join(', ')})
   DingTalk, Lark  ${where.chat}   (emulator: DingTalk by HTTP callback, Lark by long connection)
   the groups      ${where.chat}/chat   (what rollcall posts to ops-dingtalk and ops-lark, live)
+  EventBridge     ${where.eventbridge}   (emulator running the rules of ${where.stack}; /emulator/events, /emulator/deliveries)
   scratch repo    ${where.repo}   (a copy of ${where.folder}/; commit here, never in the checkout)
   state dir       ${where.stateDir}
 
