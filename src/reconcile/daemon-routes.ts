@@ -105,7 +105,13 @@ function receiveEvents(request: HttpRequest, options: DaemonRoutesOptions): Http
     if (!options.store.markSeen(event.id, event.source)) continue;
     if (event.kind === 'instance-appeared') appeared.push(event.instanceId);
     else if (event.kind === 'notice' && options.sink) {
-      options.sink(event.notice);
+      try {
+        options.sink(event.notice);
+      } catch (error) {
+        // Not recorded (the store failed): the delivery fails, and EventBridge's retry must count.
+        options.store.forgetSeen(event.id, event.source);
+        throw error;
+      }
       approvals++;
     } else if (event.kind === 'refused') {
       // The detail names what failed (or the variables to set), never a secret.

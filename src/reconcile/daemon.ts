@@ -4,6 +4,7 @@ import { RollcallError } from '../config/errors.js';
 import type { Logger } from '../config/logger.js';
 import type { Executor } from '../executors/types.js';
 import { startHttpServer, type HttpServer } from '../ingress/http-server.js';
+import { approvalWebhookSecrets } from '../ingress/eventbridge/approval-webhooks.js';
 import { readIngressConfig } from '../ingress/ingress-config.js';
 import { ChatNotifier, renderIn } from '../notify/chat-notifier.js';
 import { eventBusPublisherFromEnv } from '../notify/event-bus-publisher.js';
@@ -205,6 +206,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         branch: repository.branch,
         ...(hookSecret ? { hookSecret } : {}),
         ...(eventSecret ? { eventSecret } : {}),
+        // Approval webhooks that come through the bus's HTTPS sources are checked with the platforms' own secrets.
+        webhooks: approvalWebhookSecrets(ingressConfig),
         onPush,
         onNewInstances: (ids) => reconciler.instancesAppeared(ids),
         onInvocationCompleted: (invokeId) => {

@@ -284,6 +284,7 @@ function prepareStatements(db: Database.Database) {
       'INSERT INTO seen (source, id, seen_at) VALUES (@source, @id, @now) ON CONFLICT (source, id) DO NOTHING',
     ),
     pruneSeen: db.prepare<[number]>('DELETE FROM seen WHERE seen_at < ?'),
+    forgetSeen: db.prepare<{ id: string; source: string }>('DELETE FROM seen WHERE source = @source AND id = @id'),
     // A reminder is found again every day of its window (up to policy.remindBefore, at most 365
     // days): its key must outlive the window, or it would be sent again.
     pruneSent: db.prepare<[number, number]>("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ? AND (kind != 'reminder' OR sent_at < ?)"),
@@ -520,6 +521,11 @@ export class StateStore {
    */
   markSeen(id: string, source: string): boolean {
     return this.guard(`record event ${id}`, () => this.sql.markSeen.run({ id, source, now: this.now() }).changes === 1);
+  }
+
+  /** Forgets one id, so that its redelivery counts again (what it stood for was not recorded). */
+  forgetSeen(id: string, source: string): void {
+    this.guard(`forget event ${id}`, () => this.sql.forgetSeen.run({ id, source }));
   }
 
   /** Forgets ids seen more than `olderThanMs` ago (an age, not a time). Returns how many. */

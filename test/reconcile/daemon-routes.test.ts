@@ -51,6 +51,8 @@ async function start(secrets: Pick<DaemonRoutesOptions, 'hookSecret' | 'eventSec
     announced: [] as string[][],
     completed: [] as string[],
     notices: [] as IngressNotice[],
+    /** Set to make the sink throw, as it does when the store cannot record. */
+    sinkFails: false,
     logLines,
     setNotReady: (reason: string | undefined) => (notReady = reason),
   };
@@ -69,6 +71,7 @@ async function start(secrets: Pick<DaemonRoutesOptions, 'hookSecret' | 'eventSec
       onNewInstances: (ids) => harness.announced.push(ids),
       onInvocationCompleted: (invokeId) => harness.completed.push(invokeId),
       sink: (notice) => {
+        if (harness.sinkFails) throw new Error('database is locked');
         harness.notices.push(notice);
         return true;
       },
@@ -287,6 +290,16 @@ describe('POST /ingress/eventbridge', () => {
     expect(await first.json()).toEqual({ accepted: 1, newInstances: 0, approvals: 1, ignored: 0, refused: 0 });
     await postEvents(harness.url, [approval, approval]);
     expect(harness.notices).toEqual([expect.objectContaining({ kind: 'approval', platform: 'dingtalk', instanceId: 'PI-1', eventId: 'evt-approval-1', via: 'eventbridge' })]);
+  });
+
+  it('an approval the sink could not record fails the delivery, and EventBridge\'s retry of it counts', async () => {
+    const harness = await start();
+    const approval = { id: 'evt-approval-2', source: 'dingtalk.approval', type: 'bpms_instance_change', specversion: '1.0', data: { EventType: 'bpms_instance_change', processInstanceId: 'PI-2', processCode: 'PROC-ONBOARD', type: 'finish', result: 'agree', staffId: 'u1' } };
+    harness.sinkFails = true;
+    expect((await postEvents(harness.url, approval)).status).toBe(500);
+    harness.sinkFails = false;
+    expect(await (await postEvents(harness.url, approval)).json()).toMatchObject({ approvals: 1 });
+    expect(harness.notices.map((notice) => notice.eventId)).toEqual(['evt-approval-2']);
   });
 
   it('TaskCompleted wakes the invocation it names; other sources are ignored', async () => {
