@@ -4,26 +4,36 @@ import type { Channel, Platform } from '../desired/schema.js';
 import type { Notification, Notifier } from '../reconcile/outbox.js';
 import type { DigestEvent, NotifyEvent } from './events.js';
 import { DINGTALK_MAX_BYTES, renderDingtalk } from './render-dingtalk.js';
-import { LARK_MAX_BYTES, renderLark } from './render-lark.js';
+import { renderLark } from './render-lark.js';
 import { serializedBytes } from './render-text.js';
+import { LARK_MAX_BODY_BYTES } from './robots/lark-bot.js';
 import { createRobotSender, type RobotSender } from './robots/robot-sender.js';
 
 /**
- * Turns an event into a platform's robot message body that fits in `maxBytes` (default: the
- * platform's limit; lists that do not fit are summarised with counts).
+ * Turns an event into a platform's robot message body that fits in `maxBytes` (default: what the
+ * platform's robot client sends; lists that do not fit are summarised with counts).
  */
 export type RenderMessage = (platform: Platform, event: NotifyEvent, maxBytes?: number) => object;
+
+/**
+ * Room for the `"timestamp":"…","sign":"…"` the Lark bot client adds to a card's body (about 80
+ * bytes). The client refuses a signed body over LARK_MAX_BODY_BYTES (20,000), so cards are rendered
+ * to that less this room: at the renderer's own default (20,000 for the card alone) every message
+ * that needed the whole budget (a long digest, an apply of thousands of logins) was refused before
+ * sending, and retried in vain forever.
+ */
+const LARK_SIGNATURE_ROOM = 100;
+
+/** The most a rendered message may take, serialized, so that the robot client sends it as it is. */
+const MAX_BYTES: Record<Platform, number> = { dingtalk: DINGTALK_MAX_BYTES, lark: LARK_MAX_BODY_BYTES - LARK_SIGNATURE_ROOM };
 
 /** The renderers of both platforms in one language (ROLLCALL_LANGUAGE: zh, the default, or en). */
 export function renderIn(language: 'zh' | 'en'): RenderMessage {
   return (platform, event, maxBytes) => {
-    const options = { language, ...(maxBytes !== undefined ? { maxBytes } : {}) };
+    const options = { language, maxBytes: maxBytes ?? MAX_BYTES[platform] };
     return platform === 'dingtalk' ? renderDingtalk(event, options) : renderLark(event, options);
   };
 }
-
-/** The most a robot message may take, serialized (the renderers' defaults). */
-const MAX_BYTES: Record<Platform, number> = { dingtalk: DINGTALK_MAX_BYTES, lark: LARK_MAX_BYTES };
 
 export interface ChatNotifierOptions {
   /** approvals.yaml's `channels` as they are now (they change with commits). */
