@@ -24,6 +24,8 @@ interface Harness {
   announced: string[][];
   completed: string[];
   notices: IngressNotice[];
+  /** Set to make the sink throw, as it does when the store cannot record. */
+  sinkFails: boolean;
   /** What the routes logged, one JSON line each. */
   logLines: string[];
   setNotReady(reason: string | undefined): void;
