@@ -64,9 +64,10 @@ describe.skipIf(skip)('rollcall dev (npm start)', () => {
       expect(history.stdout).toContain('Give E1003 /bin/sh');
       expect(history.stdout).toMatch(/update user wangwu \(shell\)/);
 
-      // An approval in DingTalk (signed, encrypted HTTP callback) becomes a commit, then an account.
+      // An approval in DingTalk (its signed, encrypted callback posted to the stack's HTTPS source,
+      // brought to rollcall by the approvals rule) becomes a commit, then an account.
       const approve = await runCli(['approve', '--emulator', chat, '--platform', 'dingtalk', '--flow', 'onboard', '--originator', 'hr-lin', '--approver', 'it-zhao', '--field', 'empId=E2001', '--field', 'login=qianjiu', '--field', 'name=Qian Jiu', '--field', 'role=devops']);
-      expect(approve.stdout).toContain('http: acknowledged');
+      expect(approve.stdout).toContain('eventbridge: acknowledged');
       expect(approve.code).toBe(0);
       const onboarded = await waitFor('the approval committed', () => {
         const head = gitIn(repo, 'log', '-1', '--format=%H%n%B', 'main');
@@ -88,16 +89,18 @@ describe.skipIf(skip)('rollcall dev (npm start)', () => {
       // The routing is production's: Cloud Assistant's TaskCompleted went through the synthesized
       // stack's rule on the bus to the ingress, and rollcall published its own events on its bus.
       const { deliveries } = (await (await fetch(`${eventbridge}/emulator/deliveries`)).json()) as { deliveries: DeliveryAttempt[] };
-      expect(deliveries.filter((attempt) => attempt.ruleName === 'cloud-assistant-results' && attempt.ok && attempt.request?.url === `${url}/ingress/eventbridge`).length).toBeGreaterThan(0);
+      const delivered = (rule: string) => deliveries.filter((attempt) => attempt.ruleName === rule && attempt.ok && attempt.request?.url === `${url}/ingress/eventbridge`).length;
+      expect(delivered('approvals')).toBeGreaterThan(0);
+      expect(delivered('cloud-assistant-results')).toBeGreaterThan(0);
       await waitFor('rollcall\'s events on its bus', async () => {
         const { events } = (await (await fetch(`${eventbridge}/emulator/events`)).json()) as { events: AcceptedEvent[] };
         const types = new Set(events.filter((accepted) => accepted.event.source === 'rollcall').map((accepted) => accepted.event.type));
         return types.has('rollcall:Request:Committed') && types.has('rollcall:Revision:Applied');
       }, 10_000);
 
-      // Self-service in Lark (long connection): the requester's own record, found by its Lark id.
+      // Self-service in Lark (through the bus too): the requester's own record, found by its Lark id.
       const grant = await runCli(['approve', '--emulator', chat, '--platform', 'lark', '--flow', 'grant', '--originator', 'ou_7d8a6e6df7621556ce0d21922b676706', '--field', 'role=oncall']);
-      expect(grant.stdout).toContain('long-connection: acknowledged');
+      expect(grant.stdout).toContain('eventbridge: acknowledged');
       await waitFor('the grant committed', () => gitIn(repo, 'show', 'main:desired-state/users/E1011.yaml').includes('oncall'), 30_000);
       expect(gitIn(repo, 'log', '-1', '--format=%s', 'main').trim()).toBe('Grant E1011 (fengsan)');
 

@@ -86,14 +86,15 @@ export async function devCommand(options: DevOptions, io: CliIo): Promise<number
     for (const id of emulator.instances) {
       for (const group of hostGroups) await emulator.fleet.exec(id, ['sh', '-c', `getent group ${group} >/dev/null || groupadd ${group}`]);
     }
-    // DingTalk delivers by signed HTTP callbacks, Lark over its long connection: both kinds of path run.
+    // Both platforms post their signed callbacks to the stack's HTTPS event sources, as their event
+    // subscriptions do in production; the approvals rule brings them to rollcall, which verifies them.
     const apps = newChatApps();
-    const paths: ChatPaths = { dingtalk: 'http', lark: 'long-connection' };
+    const paths: ChatPaths = { dingtalk: 'eventbridge', lark: 'eventbridge' };
     const chat = await startChatEmulator({
       dingtalk: { appKey: apps.dingtalk.appKey, appSecret: apps.dingtalk.appSecret },
       lark: { appId: apps.lark.appId, appSecret: apps.lark.appSecret, verificationToken: apps.lark.verificationToken },
       robots: chatRobots(apps),
-      deliveries: chatDeliveries(apps, paths, `http://127.0.0.1:${port}`),
+      deliveries: chatDeliveries(apps, paths, rollcallUrl, { dingtalk: bus.webhookUrl('dingtalk.approval'), lark: bus.webhookUrl('lark.approval') }),
     });
     cleanups.unshift(() => chat.close());
     const env = {
@@ -165,7 +166,7 @@ rollcall dev is running: the whole loop on this machine.
 
   rollcall        ${where.url}   (/status, /metrics, /healthz, /readyz)
   ECS API         ${where.endpoint}   (emulator; instances: ${where.instances.join(', ')})
-  DingTalk, Lark  ${where.chat}   (emulator: DingTalk by HTTP callback, Lark by long connection)
+  DingTalk, Lark  ${where.chat}   (emulator: approvals posted to the stack's EventBridge HTTPS sources)
   the groups      ${where.chat}/chat   (what rollcall posts to ops-dingtalk and ops-lark, live)
   EventBridge     ${where.eventbridge}   (emulator running the rules of ${where.stack}; /emulator/events, /emulator/deliveries)
   scratch repo    ${where.repo}   (a copy of ${where.folder}/; commit here, never in the checkout)
