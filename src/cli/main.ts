@@ -84,13 +84,14 @@ const COMMANDS: Record<string, Command> = {
   emulate: {
     summary: 'run one emulator alone in the foreground (ecs, chat, eventbridge); prints its endpoint as one JSON line',
     usage:
-      'rollcall emulate ecs [--port P] [--instances N] [--tags k=v…] [--region R]\n       rollcall emulate chat [--port P] [--deliver-to ROLLCALL_URL] [--dingtalk-via http|stream] [--lark-via http|long-connection]\n       rollcall emulate eventbridge [--port P] [--rules cdk.tf.json] [--redirect FROM=TO…] [--region R]   (the stack\'s variables as TF_VAR_*)',
+      'rollcall emulate ecs [--port P] [--instances N] [--tags k=v…] [--region R]\n       rollcall emulate chat [--port P] [--deliver-to ROLLCALL_URL] [--dingtalk-via http|stream|eventbridge] [--lark-via http|long-connection|eventbridge] [--eventbridge BUS_URL]\n       rollcall emulate eventbridge [--port P] [--rules cdk.tf.json] [--redirect FROM=TO…] [--region R]   (the stack\'s variables as TF_VAR_*)',
     options: {
       port: { type: 'string' },
       instances: { type: 'string' },
       tags: { type: 'string', multiple: true },
       region: { type: 'string' },
       'deliver-to': { type: 'string' },
+      eventbridge: { type: 'string' },
       'dingtalk-via': { type: 'string' },
       'lark-via': { type: 'string' },
       rules: { type: 'string' },
@@ -105,6 +106,7 @@ const COMMANDS: Record<string, Command> = {
           tags: parseTags((values.tags as string[] | undefined) ?? []),
           ...(typeof values.region === 'string' ? { region: values.region } : {}),
           ...(typeof values['deliver-to'] === 'string' ? { deliverTo: values['deliver-to'] } : {}),
+          ...(typeof values.eventbridge === 'string' ? { eventbridge: values.eventbridge } : {}),
           ...(typeof values['dingtalk-via'] === 'string' ? { dingtalkVia: values['dingtalk-via'] } : {}),
           ...(typeof values['lark-via'] === 'string' ? { larkVia: values['lark-via'] } : {}),
           ...(typeof values.rules === 'string' ? { rules: values.rules } : {}),

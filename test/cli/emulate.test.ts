@@ -82,6 +82,32 @@ describe('rollcall emulate', () => {
     }
   }, 30_000);
 
+  it('chat --dingtalk-via eventbridge: posts the signed callback to the bus\'s HTTPS source, which the approvals rule routes', async () => {
+    const ingress = await startReceiver();
+    const { startEventBridgeEmulator } = await import('../../src/emulators/eventbridge/eventbridge-emulator.js');
+    const bus = await startEventBridgeEmulator({ rules: rollcallLikeStack(`${ingress.url}/ingress/eventbridge`), variables: { ingress_secret: 's' }, secondMs: 1 });
+    const child = spawn(process.execPath, ['src/cli/bin.js', 'emulate', 'chat', '--port', '0', '--dingtalk-via', 'eventbridge', '--eventbridge', bus.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+      const printed = JSON.parse(line) as { url: string; paths: unknown; env: Record<string, string> };
+      expect(printed.paths).toEqual({ dingtalk: 'eventbridge', lark: 'long-connection' });
+      // rollcall verifies the callback itself, so it needs the same secrets as for HTTP callbacks.
+      expect(printed.env).toHaveProperty('ROLLCALL_DINGTALK_AES_KEY');
+      const approved = await runCli(['approve', '--emulator', printed.url, '--platform', 'dingtalk', '--flow', 'onboard', '--field', 'empId=E8002', '--field', 'login=bususer', '--field', '角色=devops']);
+      expect(approved.stdout).toContain('eventbridge: acknowledged');
+      await bus.flush();
+      expect(bus.events()).toEqual([expect.objectContaining({ via: 'http-source', matchedRules: ['approvals'], event: expect.objectContaining({ source: 'dingtalk.approval', type: 'eventbridge:Events:HTTPEvent' }) })]);
+      expect(ingress.received).toHaveLength(1);
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await bus.close();
+      await ingress.close();
+    }
+    expect((await runCli(['emulate', 'chat', '--dingtalk-via', 'eventbridge'])).stderr).toContain('pass --eventbridge http://HOST:PORT');
+  }, 30_000);
+
   it('eventbridge: runs the rules of a cdk.tf.json with TF_VAR_ secrets, prints its endpoint, keys and webhooks, serves the SDK, stops on SIGTERM', async () => {
     const ingress = await startReceiver();
     const dir = await mkdtemp(join(tmpdir(), 'rollcall-emulate-eb-'));
@@ -148,7 +174,7 @@ describe('rollcall emulate', () => {
     expect(run.stderr).toContain('no eventbus emulator: emulate ecs, chat or eventbridge');
     expect((await runCli(['emulate', 'ecs', '--tags', 'novalue'])).stderr).toContain('--tags novalue: write tags as key=value');
     expect((await runCli(['emulate', 'chat', '--dingtalk-via', 'http'])).stderr).toContain("HTTP callbacks need rollcall's address: pass --deliver-to");
-    expect((await runCli(['emulate', 'chat', '--lark-via', 'carrier-pigeon'])).stderr).toContain('--lark-via carrier-pigeon: must be http or long-connection');
+    expect((await runCli(['emulate', 'chat', '--lark-via', 'carrier-pigeon'])).stderr).toContain('--lark-via carrier-pigeon: must be http or long-connection or eventbridge');
   });
 
   it('approve: says what is missing or wrong before reaching any emulator', async () => {

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RollcallError } from '../../config/errors.js';
+import { CLOUD_EVENT_SOURCES } from '../../ingress/eventbridge/cloud-events.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { chatDeliveries, chatEnvironment, chatRobots, newChatApps, type ChatPaths } from './chat-apps.js';
@@ -13,6 +14,8 @@ export interface EmulateOptions {
   /** chat: how each platform delivers (default: DingTalk Stream mode and Lark's long connection, which need no URL). */
   dingtalkVia?: string;
   larkVia?: string;
+  /** chat: the EventBridge emulator whose HTTPS sources the `eventbridge` paths post to. */
+  eventbridge?: string;
   port: number;
   instances: number;
   tags: Record<string, string>;
@@ -63,12 +66,13 @@ export async function emulateCommand(options: EmulateOptions, io: CliIo): Promis
 
 async function emulateChat(options: EmulateOptions, io: CliIo): Promise<number> {
   const paths: ChatPaths = {
-    dingtalk: pick(options.dingtalkVia ?? (options.deliverTo ? 'http' : 'stream'), ['http', 'stream'], '--dingtalk-via'),
-    lark: pick(options.larkVia ?? (options.deliverTo ? 'http' : 'long-connection'), ['http', 'long-connection'], '--lark-via'),
+    dingtalk: pick(options.dingtalkVia ?? (options.deliverTo ? 'http' : 'stream'), ['http', 'stream', 'eventbridge'], '--dingtalk-via'),
+    lark: pick(options.larkVia ?? (options.deliverTo ? 'http' : 'long-connection'), ['http', 'long-connection', 'eventbridge'], '--lark-via'),
   };
   if ((paths.dingtalk === 'http' || paths.lark === 'http') && !options.deliverTo) {
     throw new RollcallError('invalid-input', "HTTP callbacks need rollcall's address: pass --deliver-to http://HOST:PORT (the URL rollcall serve printed)");
   }
+  const sourceUrls = paths.dingtalk === 'eventbridge' || paths.lark === 'eventbridge' ? await eventSourceUrls(options.eventbridge) : {};
   const { startChatEmulator } = await import('../../emulators/chat/chat-emulator.js');
   const apps = newChatApps();
   const emulator = await startChatEmulator({
@@ -77,7 +81,7 @@ async function emulateChat(options: EmulateOptions, io: CliIo): Promise<number> 
     lark: { appId: apps.lark.appId, appSecret: apps.lark.appSecret, verificationToken: apps.lark.verificationToken },
     robots: chatRobots(apps),
   });
-  emulator.configureDeliveries(chatDeliveries(apps, paths, options.deliverTo ?? 'http://127.0.0.1'));
+  emulator.configureDeliveries(chatDeliveries(apps, paths, options.deliverTo ?? 'http://127.0.0.1', sourceUrls));
   const endpoint = emulator.url.replace(/^http:\/\//, '');
   io.stdout.write(`${JSON.stringify({ endpoint, url: emulator.url, paths, env: chatEnvironment(apps, paths, emulator) })}\n`);
   io.log.info({ url: emulator.url, paths }, 'chat emulator serving: start rollcall serve with the env above, then rollcall approve --emulator URL');
@@ -85,6 +89,21 @@ async function emulateChat(options: EmulateOptions, io: CliIo): Promise<number> 
   await emulator.close();
   io.log.info('chat emulator stopped');
   return EXIT.ok;
+}
+
+/** The webhook URLs of the approval sources of the EventBridge emulator at `busUrl` (its `GET /emulator`). */
+async function eventSourceUrls(busUrl: string | undefined): Promise<{ dingtalk?: string; lark?: string }> {
+  if (!busUrl) throw new RollcallError('invalid-input', '--dingtalk-via/--lark-via eventbridge posts to the bus\'s HTTPS sources: pass --eventbridge http://HOST:PORT (the URL rollcall emulate eventbridge printed)');
+  let summary: { sources?: { name?: string; webhookUrl?: string }[] };
+  try {
+    summary = (await (await fetch(new URL('/emulator', busUrl))).json()) as typeof summary;
+  } catch (error) {
+    throw new RollcallError('invalid-input', `--eventbridge ${busUrl}: no EventBridge emulator answers there (${(error as Error).message}): start rollcall emulate eventbridge and pass the URL it printed`);
+  }
+  const url = (name: string) => summary.sources?.find((source) => source.name === name)?.webhookUrl;
+  const dingtalk = url(CLOUD_EVENT_SOURCES.dingtalk);
+  const lark = url(CLOUD_EVENT_SOURCES.lark);
+  return { ...(dingtalk ? { dingtalk } : {}), ...(lark ? { lark } : {}) };
 }
 
 async function emulateEventBridge(options: EmulateOptions, io: CliIo): Promise<number> {
