@@ -41,7 +41,7 @@ export class LogNotifier implements Notifier {
 }
 
 const FIRST_RETRY_MS = 1_000;
-/** Due entries read per round: a digest holds at most this many (the renderer summarises what does not fit). */
+/** Due entries read per round: a digest is offered at most this many, and carries as many as one message names whole (the rest go in the next). */
 const DRAIN_BATCH = 500;
 const MAX_RETRY_MS = 5 * 60_000;
 
