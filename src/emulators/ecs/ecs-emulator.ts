@@ -1,6 +1,4 @@
-import { randomInt } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AGENT_COMMAND_NAME, AGENT_INSTALL_PATH, AGENT_SCRIPT, agentStub } from '../../agent/agent-script.js';
 import { ClientTokens } from './client-tokens.js';
 import { DEFAULT_TIMEOUT_SECONDS } from './cloud-assistant-limits.js';
@@ -15,12 +13,8 @@ import { RunQueue } from './run-queue.js';
 import { SandboxFleet, type CreateInstanceOptions } from './sandbox/sandbox-fleet.js';
 import { EventPoster, taskCompletedEvent } from './task-completed-event.js';
 import { VirtualInstances, VirtualInstancesError, type VirtualInstanceOptions, type VirtualRunner } from './virtual-instances.js';
+import { generateAccessKey, listenOnLoopback, type AccessKeyPair } from '../local-server.js';
 
-/** An AccessKey pair the emulator accepts. */
-export interface AccessKeyPair {
-  accessKeyId: string;
-  accessKeySecret: string;
-}
 
 /** How to start the emulator; every field is optional. */
 export interface EcsEmulatorOptions {
@@ -201,7 +195,7 @@ export async function startEcsEmulator(options: EcsEmulatorOptions = {}): Promis
         : undefined;
     // A 24 KB script in the query string makes the URL longer than Node's default 16 KiB header limit.
     server = createServer({ maxHeaderSize: 256 * 1024 }, createRequestHandler({ context, secretOf: (id) => secrets.get(id), replayGuard: new ReplayGuard(), calls, ...(options.onRequest ? { onRequest: options.onRequest } : {}) }));
-    const port = await listen(server, options.port ?? 0);
+    const port = await listenOnLoopback(server, options.port ?? 0);
     const listening = server;
 
     let closing: Promise<void> | undefined;
@@ -285,21 +279,4 @@ async function installAgentOn(fleet: SandboxFleet, instanceId: string): Promise<
   const dir = AGENT_INSTALL_PATH.slice(0, AGENT_INSTALL_PATH.lastIndexOf('/'));
   const result = await fleet.exec(instanceId, ['sh', '-c', 'mkdir -p -m 700 -- "$1" && cat >"$2" && chmod 700 -- "$2"', 'sh', dir, AGENT_INSTALL_PATH], { input: AGENT_SCRIPT });
   if (result.exitCode !== 0) throw new Error(`installing the agent on ${instanceId} failed (exit ${result.exitCode}): ${result.stderr.toString('utf8').trim()}`);
-}
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-/** An AccessKey pair shaped like Alibaba Cloud's: `LTAI` and 20 characters, a 30-character secret. */
-function generateAccessKey(): AccessKeyPair {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const random = (length: number) => Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('');
-  return { accessKeyId: `LTAI${random(20)}`, accessKeySecret: random(30) };
 }

@@ -1,6 +1,5 @@
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { RollcallError } from '../../config/errors.js';
 import { createLogger, type Logger } from '../../config/logger.js';
 import { BoundedLog } from './bounded-log.js';
@@ -9,6 +8,7 @@ import { acceptEvent, httpSourceEvent, PublishedEvent, type BusEvent, type Publi
 import { loadTerraformRules, readTerraformRules, type BusConfig, type BusRules, type HttpSourceConfig, type RuleConfig } from './load-terraform-rules.js';
 import { TargetDeliveries, type DeadLetter, type DeliveryAttempt } from './target-deliveries.js';
 import { verifySignature } from './verify-signature.js';
+import { generateAccessKey, listenOnLoopback, type AccessKeyPair } from '../local-server.js';
 
 /**
  * The EventBridge emulator: buses that run a synthesized stack's rules. Events come in three
@@ -18,11 +18,6 @@ import { verifySignature } from './verify-signature.js';
  * strategies. Everything is kept, bounded, for inspection. See README.md.
  */
 
-/** An AccessKey pair the emulator accepts on PutEvents. */
-export interface AccessKeyPair {
-  accessKeyId: string;
-  accessKeySecret: string;
-}
 
 export interface EventBridgeEmulatorOptions {
   /** Port on 127.0.0.1; 0 (the default) picks a free one. */
@@ -299,7 +294,7 @@ export async function startEventBridgeEmulator(options: EventBridgeEmulatorOptio
       else response.destroy();
     });
   });
-  const port = await listen(listening, options.port ?? 0).catch((error: Error) => {
+  const port = await listenOnLoopback(listening, options.port ?? 0).catch((error: Error) => {
     throw new RollcallError('invalid-input', `the EventBridge emulator cannot listen on port ${options.port ?? 0}: ${error.message}; choose another --port`, { cause: error });
   });
   const base = `http://127.0.0.1:${port}`;
@@ -448,21 +443,4 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 /** Alibaba Cloud's request ids are upper-case UUIDs. */
 function newRequestId(): string {
   return randomUUID().toUpperCase();
-}
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-/** An AccessKey pair shaped like Alibaba Cloud's: `LTAI` and 20 characters, a 30-character secret. */
-function generateAccessKey(): AccessKeyPair {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const random = (length: number) => Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('');
-  return { accessKeyId: `LTAI${random(20)}`, accessKeySecret: random(30) };
 }

@@ -1,7 +1,7 @@
 import { dingtalkSign } from '../../notify/robots/sign.js';
 import type { BusEvent } from './cloud-event-envelope.js';
 import type { TargetConfig } from './load-terraform-rules.js';
-import { transformParam } from './target-transform.js';
+import { isJson, plainText, transformParam } from './target-transform.js';
 
 /*
  * What a target sends for one event, from its type and its params (README.md, "Targets"):
@@ -51,14 +51,14 @@ export function buildTargetRequest(event: BusEvent, target: TargetConfig, redire
       const body = target.params.has('Body') ? param('Body') : event;
       // dingtalkSign is URL-encoded already: appended by hand, never through URLSearchParams.
       const signed = secret ? `${url.href}${url.search ? '&' : '?'}timestamp=${now.getTime()}&sign=${dingtalkSign(now.getTime(), secret)}` : url.href;
-      return { kind: 'http', dingtalk: true, request: { url: signed, method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: bodyText(body) } };
+      return { kind: 'http', dingtalk: true, request: { url: signed, method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: plainText(body) } };
     }
     const url = targetUrl(redirect(textOf(param('url'), 'url') ?? target.endpoint));
     for (const [name, value] of Object.entries(nameValues(param('QueryStringParameters'), 'QueryStringParameters'))) url.searchParams.set(name, value);
     const method = (textOf(param('Method'), 'Method') ?? 'POST').toUpperCase();
     if (!METHODS.has(method)) return { kind: 'invalid', reason: `Method ${method} is not an HTTP method (${[...METHODS].join(', ')})` };
     const withBody = method !== 'GET' && method !== 'HEAD';
-    const body = withBody ? bodyText(target.params.has('Body') ? param('Body') : event) : undefined;
+    const body = withBody ? plainText(target.params.has('Body') ? param('Body') : event) : undefined;
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = isJson(body) ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8';
     for (const [name, value] of Object.entries(nameValues(param('HeaderParameters'), 'HeaderParameters'))) headers[name.toLowerCase()] = value;
@@ -102,18 +102,4 @@ function nameValues(value: unknown, key: string): Record<string, string> {
     pairs[name] = typeof item === 'string' ? item : JSON.stringify(item);
   }
   return pairs;
-}
-
-function bodyText(value: unknown): string {
-  if (value === undefined) return '';
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }

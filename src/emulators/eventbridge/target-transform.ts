@@ -206,12 +206,14 @@ function jsonValue(value: unknown): string {
   return value === undefined ? 'null' : JSON.stringify(value);
 }
 
-function plainText(value: unknown): string {
+/** A value as text: a string as it is, anything else as JSON; nothing for a missing value. */
+export function plainText(value: unknown): string {
   if (value === undefined) return '';
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function isJson(text: string): boolean {
+/** Whether `text` parses as JSON. */
+export function isJson(text: string): boolean {
   try {
     JSON.parse(text);
     return true;
