@@ -46,6 +46,8 @@ export interface ChatNotifierOptions {
   now?: () => number;
   /** Makes a channel's robot; the default is the platform's signed webhook with its rate limit. */
   createSender?: (platform: Platform, webhookUrl: string, secret: string | undefined) => RobotSender;
+  /** Robots start without a burst (the daemon's choice: see RobotSenderOptions.startEmpty). */
+  startEmpty?: boolean;
 }
 
 /** The name a notification's channel resolves to, and its robot when it has one. */
@@ -174,7 +176,7 @@ export class ChatNotifier implements Notifier {
     if (!sender) {
       sender = this.#options.createSender
         ? this.#options.createSender(config.platform, webhookUrl, secret)
-        : createRobotSender(config.platform, { webhookUrl, ...(secret ? { secret } : {}), log: this.#options.log });
+        : createRobotSender(config.platform, { webhookUrl, ...(secret ? { secret } : {}), log: this.#options.log, ...(this.#options.startEmpty ? { startEmpty: true } : {}) });
       this.#senders.set(key, sender);
       // The platform's words say what is wrong with the robot; these say where rollcall reads it from.
       this.#sources.set(sender, `channel ${name} of approvals.yaml: its webhook URL is read from ${config.webhookEnv}${config.secretEnv ? `, its secret from ${config.secretEnv}` : ', and it has no secretEnv (no signature)'}`);

@@ -116,6 +116,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           render: renderIn(options.env.ROLLCALL_LANGUAGE === 'en' ? 'en' : 'zh'),
           env: options.env,
           log,
+          // A restart must not grant the robots a new burst the platform's window would count.
+          startEmpty: true,
         });
     const outbox = new Outbox(store, options.notifier ?? chat!, log, (pending) => {
       status.outboxPending(pending);

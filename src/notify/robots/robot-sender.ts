@@ -32,6 +32,12 @@ export interface RobotSenderOptions {
   log?: Logger;
   /** The longest wait after repeated network failures or 5xx. Default 5 minutes. */
   maxBackoffMs?: number;
+  /**
+   * Start with empty buckets (no burst), as a daemon must: a restart cannot know what the previous
+   * process sent within the platform's window, so it earns its tokens at the refill rate, which is
+   * below the platform's limit whatever the restarts.
+   */
+  startEmpty?: boolean;
 }
 
 const DEFAULT_MAX_BACKOFF_MS = 5 * 60_000;
@@ -52,7 +58,7 @@ export class RobotSender {
 
   constructor(options: RobotSenderOptions) {
     this.robot = options.robot;
-    this.#limit = new RateLimit(options.buckets);
+    this.#limit = new RateLimit(options.buckets, { empty: options.startEmpty ?? false });
     this.#log = options.log?.child({ robot: options.robot.target });
     this.#maxBackoffMs = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
   }
@@ -109,8 +115,8 @@ export class RobotSender {
 }
 
 /** A sender for a robot of `platform`, with that platform's adapter and rate limit. */
-export function createRobotSender(platform: Platform, options: RobotOptions & { log?: Logger; buckets?: readonly BucketConfig[] }): RobotSender {
+export function createRobotSender(platform: Platform, options: RobotOptions & { log?: Logger; buckets?: readonly BucketConfig[]; startEmpty?: boolean }): RobotSender {
   const robot = platform === 'dingtalk' ? new DingtalkRobot(options) : new LarkBot(options);
   const buckets = options.buckets ?? (platform === 'dingtalk' ? DINGTALK_BUCKETS : LARK_BUCKETS);
-  return new RobotSender({ robot, buckets, ...(options.log !== undefined ? { log: options.log } : {}) });
+  return new RobotSender({ robot, buckets, ...(options.log !== undefined ? { log: options.log } : {}), ...(options.startEmpty ? { startEmpty: true } : {}) });
 }
