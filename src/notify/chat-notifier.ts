@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { RollcallError } from '../config/errors.js';
 import type { Logger } from '../config/logger.js';
 import type { Channel, Platform } from '../desired/schema.js';
@@ -46,8 +47,19 @@ export interface ChatNotifierOptions {
   now?: () => number;
   /** Makes a channel's robot; the default is the platform's signed webhook with its rate limit. */
   createSender?: (platform: Platform, webhookUrl: string, secret: string | undefined) => RobotSender;
-  /** Robots start without a burst (the daemon's choice: see RobotSenderOptions.startEmpty). */
-  startEmpty?: boolean;
+  /** Where each robot's sends are remembered across restarts (the daemon's state store); none: in memory only. */
+  sendLog?: RobotSendLog;
+}
+
+/**
+ * Each robot's recent sends, kept where a restart finds them, so that a restarted rollcall's rate
+ * limit starts where the last one's stopped. Robots are named by a hash of their webhook (never the
+ * webhook itself: it is a credential).
+ */
+export interface RobotSendLog {
+  /** Send times (epoch ms) within the platforms' windows. */
+  recent(robot: string): number[];
+  record(robot: string, at: number): void;
 }
 
 /** The name a notification's channel resolves to, and its robot when it has one. */
@@ -176,12 +188,24 @@ export class ChatNotifier implements Notifier {
     if (!sender) {
       sender = this.#options.createSender
         ? this.#options.createSender(config.platform, webhookUrl, secret)
-        : createRobotSender(config.platform, { webhookUrl, ...(secret ? { secret } : {}), log: this.#options.log, ...(this.#options.startEmpty ? { startEmpty: true } : {}) });
+        : this.#createSender(config.platform, webhookUrl, secret);
       this.#senders.set(key, sender);
       // The platform's words say what is wrong with the robot; these say where rollcall reads it from.
       this.#sources.set(sender, `channel ${name} of approvals.yaml: its webhook URL is read from ${config.webhookEnv}${config.secretEnv ? `, its secret from ${config.secretEnv}` : ', and it has no secretEnv (no signature)'}`);
     }
     return { name, platform: config.platform, sender };
+  }
+
+  /** The platform's signed robot with its rate limit, resumed from the send log when there is one. */
+  #createSender(platform: Platform, webhookUrl: string, secret: string | undefined): RobotSender {
+    const log = this.#options.sendLog;
+    const robot = createHash('sha256').update(webhookUrl).digest('hex').slice(0, 16);
+    return createRobotSender(platform, {
+      webhookUrl,
+      ...(secret ? { secret } : {}),
+      log: this.#options.log,
+      ...(log ? { sentBefore: log.recent(robot), onSend: (at: number) => log.record(robot, at) } : {}),
+    });
   }
 
   async #refresh(): Promise<void> {

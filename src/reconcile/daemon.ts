@@ -20,6 +20,7 @@ import { providerFromEnv } from './provider-from-env.js';
 import { Metrics, reconcilerMetrics } from './metrics.js';
 import { Outbox, type Notifier } from './outbox.js';
 import { Reconciler } from './reconciler.js';
+import { storeSendLog } from './robot-send-log.js';
 import { ReminderSchedule } from './reminder-schedule.js';
 import { RequestContextReader } from './request-context.js';
 import { StateStore } from './state-store.js';
@@ -116,8 +117,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           render: renderIn(options.env.ROLLCALL_LANGUAGE === 'en' ? 'en' : 'zh'),
           env: options.env,
           log,
-          // A restart must not grant the robots a new burst the platform's window would count.
-          startEmpty: true,
+          // A restart must not grant the robots a new burst the platform's window still counts.
+          sendLog: storeSendLog(store),
         });
     const outbox = new Outbox(store, options.notifier ?? chat!, log, (pending) => {
       status.outboxPending(pending);

@@ -63,6 +63,19 @@ describe('ChatNotifier', () => {
     expect(JSON.stringify(fake.requests[1]!.body)).toContain('sunba');
   });
 
+  it('remembers each robot\'s sends in the send log under a hash of its webhook, and a new notifier resumes from them', async () => {
+    const remembered = new Map<string, number[]>();
+    const sendLog = { recent: (robot: string) => remembered.get(robot) ?? [], record: (robot: string, at: number) => remembered.set(robot, [...(remembered.get(robot) ?? []), at]) };
+    const clock = 1_700_000_000_000;
+    const first = new ChatNotifier({ channels: async () => CHANNELS, render: renderIn('en'), env: fullEnv(), log, now: () => clock, sendLog });
+    for (let n = 0; n < 6; n++) await first.deliver(notification('ops-dingtalk', `user${n}`));
+    expect([...remembered.keys()]).toEqual([expect.stringMatching(/^[0-9a-f]{16}$/)]);
+    expect(JSON.stringify([...remembered.keys()])).not.toContain(DT.secret);
+    const restarted = new ChatNotifier({ channels: async () => CHANNELS, render: renderIn('en'), env: fullEnv(), log, now: () => clock + 1_000, sendLog });
+    await expect(restarted.deliver(notification('ops-dingtalk', 'user6'))).rejects.toThrow(/cannot take a message for 4 s/);
+    expect(fake.requests).toHaveLength(6);
+  });
+
   it('without a robot (variables unset, or no ops channel), writes to the log once and counts it delivered', async () => {
     const chat = notifier({});
     await chat.deliver(notification('ops-dingtalk', 'a'));

@@ -33,11 +33,13 @@ export interface RobotSenderOptions {
   /** The longest wait after repeated network failures or 5xx. Default 5 minutes. */
   maxBackoffMs?: number;
   /**
-   * Start with empty buckets (no burst), as a daemon must: a restart cannot know what the previous
-   * process sent within the platform's window, so it earns its tokens at the refill rate, which is
-   * below the platform's limit whatever the restarts.
+   * When this robot was sent to before (epoch ms), by an earlier process: taken from the buckets
+   * as they happened, so that a restart does not grant a burst the platform's window still counts
+   * (DingTalk silences a robot for 10 minutes after its 21st message in a minute).
    */
-  startEmpty?: boolean;
+  sentBefore?: readonly number[];
+  /** Told of every request made (a token taken), to be remembered across restarts. */
+  onSend?: (at: number) => void;
 }
 
 const DEFAULT_MAX_BACKOFF_MS = 5 * 60_000;
@@ -53,12 +55,15 @@ export class RobotSender {
   readonly #limit: RateLimit;
   readonly #log: Logger | undefined;
   readonly #maxBackoffMs: number;
+  readonly #onSend: ((at: number) => void) | undefined;
   #transientFailures = 0;
   #lastFailure: RobotFailure | undefined;
 
   constructor(options: RobotSenderOptions) {
     this.robot = options.robot;
-    this.#limit = new RateLimit(options.buckets, { empty: options.startEmpty ?? false });
+    this.#limit = new RateLimit(options.buckets);
+    for (const at of [...(options.sentBefore ?? [])].sort((a, b) => a - b)) this.#limit.take(at);
+    this.#onSend = options.onSend;
     this.#log = options.log?.child({ robot: options.robot.target });
     this.#maxBackoffMs = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
   }
@@ -73,6 +78,7 @@ export class RobotSender {
     // Taken before the request, synchronously: concurrent calls cannot both get the last token.
     const wait = this.#limit.take(now);
     if (wait > 0) return { wait };
+    this.#onSend?.(now);
 
     const reply = await this.robot.send(body);
     if (reply.ok) {
@@ -115,8 +121,17 @@ export class RobotSender {
 }
 
 /** A sender for a robot of `platform`, with that platform's adapter and rate limit. */
-export function createRobotSender(platform: Platform, options: RobotOptions & { log?: Logger; buckets?: readonly BucketConfig[]; startEmpty?: boolean }): RobotSender {
+export function createRobotSender(
+  platform: Platform,
+  options: RobotOptions & Pick<RobotSenderOptions, 'log' | 'sentBefore' | 'onSend'> & { buckets?: readonly BucketConfig[] },
+): RobotSender {
   const robot = platform === 'dingtalk' ? new DingtalkRobot(options) : new LarkBot(options);
   const buckets = options.buckets ?? (platform === 'dingtalk' ? DINGTALK_BUCKETS : LARK_BUCKETS);
-  return new RobotSender({ robot, buckets, ...(options.log !== undefined ? { log: options.log } : {}), ...(options.startEmpty ? { startEmpty: true } : {}) });
+  return new RobotSender({
+    robot,
+    buckets,
+    ...(options.log !== undefined ? { log: options.log } : {}),
+    ...(options.sentBefore !== undefined ? { sentBefore: options.sentBefore } : {}),
+    ...(options.onSend !== undefined ? { onSend: options.onSend } : {}),
+  });
 }

@@ -22,16 +22,12 @@ export class TokenBucket {
   #last: number | undefined;
   #pausedUntil = -Infinity;
 
-  /**
-   * `empty`: the bucket starts with no tokens. A process that starts over must not grant itself a
-   * new burst: the platform's window remembers what the previous process sent.
-   */
-  constructor(config: BucketConfig, options: { empty?: boolean } = {}) {
+  constructor(config: BucketConfig) {
     for (const [name, value] of [['capacity', config.capacity], ['refill.tokens', config.refill.tokens], ['refill.everyMs', config.refill.everyMs]] as const) {
       if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`TokenBucket ${name} must be a positive whole number, got ${value}`);
     }
     this.config = config;
-    this.#level = options.empty ? 0 : config.capacity * config.refill.everyMs;
+    this.#level = config.capacity * config.refill.everyMs;
   }
 
   /** Tokens in the bucket at `now` (fractions included). */
@@ -83,9 +79,9 @@ export class TokenBucket {
 export class RateLimit {
   readonly buckets: readonly TokenBucket[];
 
-  constructor(configs: readonly BucketConfig[], options: { empty?: boolean } = {}) {
+  constructor(configs: readonly BucketConfig[]) {
     if (configs.length === 0) throw new RangeError('RateLimit needs at least one bucket');
-    this.buckets = configs.map((config) => new TokenBucket(config, options));
+    this.buckets = configs.map((config) => new TokenBucket(config));
   }
 
   /** 0 when every bucket has a token at `now`, else the longest wait among them. */

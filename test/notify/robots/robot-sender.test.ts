@@ -44,6 +44,20 @@ describe('RobotSender', () => {
     expect(await sender.trySend(DT_MESSAGE, NOW + 5_000)).toBe('sent');
   });
 
+  it('resumes from the sends an earlier process made: a restart grants no burst the platform\'s minute still counts', async () => {
+    const sends: number[] = [];
+    const first = createRobotSender('dingtalk', { webhookUrl: fake.dingtalkUrl(), secret: DT_SECRET, now: () => clock, onSend: (at) => sends.push(at) });
+    for (let i = 0; i < 6; i++) expect(await first.trySend(DT_MESSAGE, NOW)).toBe('sent');
+    expect(sends).toEqual(Array(6).fill(NOW));
+    // The process restarts 2 s later: its robot knows the 6 and waits for the next token.
+    const restarted = createRobotSender('dingtalk', { webhookUrl: fake.dingtalkUrl(), secret: DT_SECRET, now: () => clock, sentBefore: sends });
+    expect(await restarted.trySend(DT_MESSAGE, NOW + 2_000)).toEqual({ wait: 3_000 });
+    expect(fake.requests).toHaveLength(6);
+    // Without the memory, it would have sent 6 more at once: 12 in 2 s, on the way to DingTalk's 20.
+    const forgetful = createRobotSender('dingtalk', { webhookUrl: fake.dingtalkUrl(), secret: DT_SECRET, now: () => clock });
+    expect(await forgetful.trySend(DT_MESSAGE, NOW + 2_000)).toBe('sent');
+  });
+
   it('readyIn says how long until a send could go, without taking a token', async () => {
     const sender = dingtalk();
     for (let i = 0; i < 6; i++) {

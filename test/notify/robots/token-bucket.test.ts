@@ -52,30 +52,6 @@ describe('TokenBucket', () => {
     expect(bucket.take(1_000)).toBe(1_000);
   });
 
-  it('started empty, earns its tokens at the refill rate: a restart grants no new burst', () => {
-    const bucket = new TokenBucket({ capacity: 3, refill: { tokens: 1, everyMs: 1_000 } }, { empty: true });
-    expect(bucket.take(0)).toBe(1_000);
-    expect(bucket.take(1_000)).toBe(0);
-    expect(bucket.take(1_000)).toBe(1_000);
-  });
-
-  it('a daemon restarted every few seconds stays under DingTalk\'s 20 a minute when each start is empty', () => {
-    // Each process lives 3 s, sends whenever it may, and starts over with a fresh limit.
-    const sent: number[] = [];
-    for (let start = START; start < START + TEN_MINUTES; start += 3_000) {
-      const limit = new RateLimit(DINGTALK_BUCKETS, { empty: true });
-      for (let now = start; now < start + 3_000; now += 100) if (limit.take(now) === 0) sent.push(now);
-    }
-    expect(busiestWindow(sent, 60_000)).toBeLessThanOrEqual(20);
-    // Full buckets at each start would have sent a burst of 6 every 3 s.
-    const full: number[] = [];
-    for (let start = START; start < START + 60_000; start += 3_000) {
-      const limit = new RateLimit(DINGTALK_BUCKETS);
-      for (let now = start; now < start + 3_000; now += 100) if (limit.take(now) === 0) full.push(now);
-    }
-    expect(busiestWindow(full, 60_000)).toBeGreaterThan(20);
-  });
-
   it('refills no further than its capacity', () => {
     const bucket = new TokenBucket({ capacity: 2, refill: { tokens: 1, everyMs: 10 } });
     bucket.take(0);
