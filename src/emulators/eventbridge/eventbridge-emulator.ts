@@ -153,7 +153,7 @@ export async function startEventBridgeEmulator(options: EventBridgeEmulatorOptio
     const matched = stack.rules.filter((rule) => rule.enabled && rule.busName === event.aliyuneventbusname && rule.match(event));
     const record: AcceptedEvent = { via, event, matchedRules: matched.map((rule) => rule.name) };
     accepted.push(record);
-    log.info({ eventId: event.id, bus: event.aliyuneventbusname, source: event.source, type: event.type, via, rules: record.matchedRules }, 'EventBridge emulator: event accepted');
+    log.debug({ eventId: event.id, bus: event.aliyuneventbusname, source: event.source, type: event.type, via, rules: record.matchedRules }, 'EventBridge emulator: event accepted');
     for (const rule of matched) for (const target of rule.targets) deliveries.deliver(event, rule, target);
     return record;
   };

@@ -131,7 +131,7 @@ export class TargetDeliveries {
       };
       this.attempts.push(record);
       if (outcome.ok) {
-        log.info({ ...base, attempt, status: outcome.status }, 'EventBridge emulator: delivered');
+        log.debug({ ...base, attempt, status: outcome.status }, 'EventBridge emulator: delivered');
         return;
       }
       const delay = outcome.final ? undefined : retryDelaySeconds(target.retryStrategy, attempt, this.#options.random);
