@@ -1,4 +1,5 @@
 import type { SourceProblem } from '../config/errors.js';
+import { nearestName } from '../config/nearest-name.js';
 import {
   FIRST_REGULAR_ID,
   LAST_REGULAR_ID,
@@ -252,26 +253,7 @@ function missingFlowFields(flow: ApprovalsFile['flows'][number]): string[] {
 
 /** ` (did you mean "x"?)` when one known name is a small edit away. */
 function suggest(name: string, known: Iterable<string>): string {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of known) {
-    const distance = editDistance(name, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
+  const best = nearestName(name, known);
   return best ? ` (did you mean "${best}"?)` : '';
 }
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}

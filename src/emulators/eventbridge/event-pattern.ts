@@ -1,4 +1,5 @@
 import { RollcallError } from '../../config/errors.js';
+import { nearestName } from '../../config/nearest-name.js';
 
 /**
  * Alibaba Cloud EventBridge's event patterns, compiled once: a function generated per pattern
@@ -348,7 +349,7 @@ function compileOperator(entry: Record<string, unknown>, where: string): Compile
       }
       return { kind: 'exists', exists: argument };
     default: {
-      const near = nearest(name, OPERATORS);
+      const near = nearestName(name.toLowerCase(), OPERATORS);
       throw invalid(where, `unknown operator ${JSON.stringify(name)}${near ? ` (did you mean "${near}"?)` : ''}; operators are ${OPERATORS.join(', ')}`);
     }
   }
@@ -540,31 +541,7 @@ function truncate(text: string | undefined): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** The closest known name within two edits, for "did you mean". */
-function nearest(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of known) {
-    const distance = editDistance(name.toLowerCase(), candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
 
 function invalid(where: string, message: string): RollcallError {
   return new RollcallError('invalid-input', `${where}: ${message}`);
