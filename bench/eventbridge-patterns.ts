@@ -20,6 +20,7 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { compileEventPattern, type EventMatcher } from '../src/emulators/eventbridge/event-pattern.js';
+import { seededRandom } from '../test/reliability/seeded-random.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string' }, rounds: { type: 'string' } } });
 const EVENTS = Number(values.events ?? 20_000);
@@ -32,15 +33,10 @@ const TYPES = ['TaskCompleted', 'FirstHeartbeat', 'ObjectCreated', 'InstanceStat
 const STATUSES = ['Success', 'Failed', 'Timeout', 'Cancelled', 'Invalid'];
 const TEAMS = ['rollcall', 'backup', 'deploy', 'patch', 'audit', 'metrics', 'logs', 'cron'];
 
-/** A small deterministic PRNG (mulberry32): the same rules and events on every run. */
+/** Seeded (mulberry32, as the reliability tests use): the same rules and events on every run. */
 function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const seeded = seededRandom(seed);
+  return () => seeded.next();
 }
 
 function pick<T>(rand: () => number, items: readonly T[]): T {

@@ -14,6 +14,7 @@ import { keyFingerprint } from '../src/desired/ssh-key.js';
 import { plan } from '../src/plan/build-plan.js';
 import { sudoersFile } from '../src/plan/desired-on-instance.js';
 import { parseObservedState, type ObservedInstance, type ObservedUser } from '../src/plan/observed-state.js';
+import { seededRandom } from '../test/reliability/seeded-random.js';
 
 const USERS = 10_000;
 const ROLES = 200;
@@ -23,15 +24,10 @@ const DRIFT = 0.1;
 const RUNS = 7;
 const TODAY = new Date('2026-11-27T04:00:00Z');
 
-/** A small deterministic PRNG (mulberry32): the same fleet on every run. */
+/** Seeded (mulberry32, as the reliability tests use): the same fleet on every run. */
 function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const seeded = seededRandom(seed);
+  return () => seeded.next();
 }
 
 function buildDesired(rand: () => number): DesiredState {
