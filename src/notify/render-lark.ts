@@ -49,7 +49,7 @@ export interface LarkBotMessage {
 /** {@link RenderOptions}; `maxBytes` defaults to {@link LARK_MAX_BYTES}. */
 export type RenderLarkOptions = RenderOptions;
 
-/** Lark takes 20 KB a request; the rest is room for the `timestamp` and `sign` the sender adds. */
+/** Lark takes 20 KB a request, `timestamp` and `sign` included: a sender that signs renders to less (chat-notifier.ts). */
 export const LARK_MAX_BYTES = 20_000;
 
 const TEMPLATE: Record<Tone, LarkHeaderTemplate> = { success: 'green', failure: 'red', warning: 'orange', info: 'blue', neutral: 'grey' };
